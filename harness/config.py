@@ -1,0 +1,197 @@
+"""Experiment configs (TOML): parsed, validated completely before anything runs.
+
+A config names the space, datasets, seeds, fidelity, budget, backend and a list of strategies
+with their keyword arguments. Every mistake is collected and reported at once, each with the
+valid choices, so a sweep never dies an hour in because of a typo.
+"""
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.problem import Budget
+
+BACKENDS = ("loky", "threading", "sequential", "dask")
+TOP_KEYS = {
+    "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
+    "n_jobs", "backend", "scheduler", "plugins", "data_dir",
+}
+BUDGET_KEYS = {"max_queries", "max_seconds"}
+RESERVED_STRATEGY_KEYS = {"name", "label"}
+
+
+class ConfigError(ValueError):
+    """The config is invalid; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    label: str
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    space: str
+    datasets: tuple[str, ...]
+    seeds: tuple[int, ...]
+    strategies: tuple[StrategySpec, ...]
+    budget: Budget = Budget()
+    epochs: int = 200
+    n_jobs: int = 1
+    backend: str = "loky"
+    scheduler: str | None = None
+    plugins: tuple[str, ...] = ()
+    data_dir: str | None = None
+    description: str = ""
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    raw.setdefault("name", path.stem)
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:
+    from spaces.nb201.importers import DATASETS
+    from spaces import space_names
+    from strategies import registry
+
+    errors: list[str] = []
+    for key in sorted(set(raw) - TOP_KEYS):
+        errors.append(f"unknown key {key!r}; valid keys: {sorted(TOP_KEYS)}")
+    for plugin in raw.get("plugins", []):
+        try:
+            registry.load_plugin(str(plugin))
+        except Exception as exc:  # report any plugin failure as a config error
+            errors.append(f"plugin {plugin!r} failed to load: {exc}")
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ "):
+        errors.append(f"name must be a non-empty string without slashes or spaces, got {name!r}")
+    space = raw.get("space", "nb201")
+    if space not in space_names():
+        errors.append(f"unknown space {space!r}; valid spaces: {space_names()}")
+    datasets = raw.get("datasets", [])
+    if isinstance(datasets, str):
+        datasets = [datasets]
+    if not datasets:
+        errors.append(f"datasets must list at least one of {list(DATASETS)}")
+    for dataset in datasets:
+        if dataset not in DATASETS:
+            errors.append(f"unknown dataset {dataset!r}; valid datasets for {space}: {list(DATASETS)}")
+    seeds = raw.get("seeds", [0])
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
+        seeds = list(range(seeds))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        errors.append(f"seeds must be a positive count or a list of non-negative integers, got {seeds!r}")
+        seeds = []
+    elif len(set(seeds)) != len(seeds):
+        errors.append(f"seeds contain duplicates: {seeds}")
+    epochs = raw.get("epochs", 200)
+    if epochs not in (200, 12):
+        errors.append(f"epochs must be 200 or 12 (the NB201 fidelities), got {epochs!r}")
+    budget_raw = raw.get("budget", {})
+    budget = Budget()
+    if not isinstance(budget_raw, dict):
+        errors.append("budget must be a table with max_queries and/or max_seconds")
+    else:
+        for key in sorted(set(budget_raw) - BUDGET_KEYS):
+            errors.append(f"unknown budget key {key!r}; valid keys: {sorted(BUDGET_KEYS)}")
+        try:
+            budget = Budget(budget_raw.get("max_queries"), budget_raw.get("max_seconds"))
+        except ValueError as exc:
+            errors.append(str(exc))
+        if budget.max_seconds is not None and epochs != 200:
+            errors.append("budget.max_seconds needs epochs = 200: NB201 tabulates training time for 200 epochs only")
+    n_jobs = raw.get("n_jobs", 1)
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
+        errors.append(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    backend = raw.get("backend", "loky")
+    if backend not in BACKENDS:
+        errors.append(f"unknown backend {backend!r}; valid backends: {list(BACKENDS)}")
+    scheduler = raw.get("scheduler")
+    if backend == "dask" and not scheduler:
+        errors.append("backend 'dask' needs scheduler = \"tcp://host:port\" (the address of a running Dask scheduler)")
+
+    specs = _parse_strategies(raw.get("strategies", []), errors)
+    if errors:
+        raise ConfigError(f"invalid config {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+    return ExperimentConfig(
+        name=name, space=space, datasets=tuple(datasets), seeds=tuple(seeds), strategies=tuple(specs),
+        budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+        plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
+    )
+
+
+def _parse_strategies(entries: Any, errors: list[str]) -> list[StrategySpec]:
+    from strategies import registry
+
+    if not isinstance(entries, list) or not entries:
+        errors.append(f"strategies must be a non-empty array of tables ([[strategies]]); registered: {registry.names()}")
+        return []
+    specs: list[StrategySpec] = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "name" not in entry:
+            errors.append(f"strategies[{position}] needs a name; registered: {registry.names()}")
+            continue
+        name = entry["name"]
+        kwargs = {k: v for k, v in entry.items() if k not in RESERVED_STRATEGY_KEYS}
+        label = entry.get("label", name)
+        try:
+            cls = registry.get(name)
+        except KeyError as exc:
+            errors.append(str(exc.args[0]))
+            continue
+        errors.extend(f"strategies[{position}] ({name}): {e}" for e in check_kwargs(cls, kwargs))
+        specs.append(StrategySpec(label=label, name=name, kwargs=kwargs))
+    labels = [s.label for s in specs]
+    for label in sorted({l for l in labels if labels.count(l) > 1}):
+        errors.append(f"two strategies share the label {label!r}; give each variant its own label = \"...\"")
+    return specs
+
+
+def check_kwargs(cls: type, kwargs: dict[str, Any]) -> list[str]:
+    """Unknown names, wrong types, and whatever ``__init__`` itself rejects."""
+    from strategies.base import hyperparameter_names
+
+    valid = hyperparameter_names(cls)
+    problems = [f"unknown hyperparameter {k!r}; valid: {valid}" for k in kwargs if k not in valid]
+    hints = typing.get_type_hints(cls.__init__)
+    for key, value in kwargs.items():
+        expected = hints.get(key)
+        if expected is not None and not _matches(value, expected):
+            problems.append(f"{key} = {value!r} should be of type {getattr(expected, '__name__', expected)}")
+    if not problems:
+        try:
+            cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_matches(value, arg) for arg in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(expected, type):
+        return isinstance(value, expected)
+    return True

@@ -1,0 +1,97 @@
+"""What a strategy may see during a search: the space, a validation-only oracle, a budget.
+
+The oracle is also where the budget is enforced and where every evaluation becomes a row of
+the run's trajectory, so no strategy can overspend or forget to log.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from spaces.splits import Split
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Search budget: benchmark queries and/or simulated training seconds (``None`` = unlimited)."""
+
+    max_queries: int | None = None
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_queries is not None and (not isinstance(self.max_queries, int) or self.max_queries < 0):
+            raise ValueError(f"budget.max_queries must be a non-negative integer, got {self.max_queries!r}")
+        if self.max_seconds is not None and not (isinstance(self.max_seconds, (int, float)) and self.max_seconds > 0):
+            raise ValueError(f"budget.max_seconds must be a positive number, got {self.max_seconds!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_queries": self.max_queries, "max_seconds": self.max_seconds}
+
+
+class BudgetExhausted(Exception):
+    """The next evaluation would exceed the budget; the strategy should stop and recommend."""
+
+
+@dataclass
+class SearchLog:
+    """Trajectory rows of one search (one per evaluation or epoch), stored in the run record."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self, **fields: Any) -> None:
+        self.rows.append(fields)
+
+
+class TabularOracle:
+    """Validation accuracy from a tabular benchmark, charged against the budget.
+
+    Each call costs one query and, for 200-epoch queries, the cell's tabulated training time
+    in simulated seconds. A call that would exceed either limit raises :class:`BudgetExhausted`
+    and costs nothing.
+    """
+
+    def __init__(self, table: Any, dataset: str, epochs: int, budget: Budget, log: SearchLog) -> None:
+        self._table = table
+        self.dataset = dataset
+        self.epochs = epochs
+        self.budget = budget
+        self._log = log
+        self.n_queries = 0
+        self.simulated_seconds = 0.0
+        self.incumbent: Any = None
+        self.incumbent_valid = -math.inf
+
+    def evaluate(self, arch: Any) -> float:
+        """Validation accuracy (%) of ``arch``; the test split is not reachable from here."""
+        if self.budget.max_queries is not None and self.n_queries >= self.budget.max_queries:
+            raise BudgetExhausted(f"query budget of {self.budget.max_queries} spent")
+        seconds = self._table.train_time(arch, self.dataset) if self.epochs == 200 else 0.0
+        if self.budget.max_seconds is not None and self.simulated_seconds + seconds > self.budget.max_seconds:
+            raise BudgetExhausted(f"time budget of {self.budget.max_seconds} simulated seconds spent")
+        valid = self._table.query(arch, self.dataset, Split.VALID, self.epochs)
+        self.n_queries += 1
+        self.simulated_seconds += seconds
+        if valid > self.incumbent_valid:
+            self.incumbent, self.incumbent_valid = arch, valid
+        self._log.row(
+            step=self.n_queries,
+            arch=arch.to_str(),
+            valid_acc=valid,
+            simulated_time_s=self.simulated_seconds if self.epochs == 200 else None,
+            incumbent=self.incumbent.to_str(),
+            incumbent_valid_acc=self.incumbent_valid,
+        )
+        return valid
+
+
+@dataclass
+class Problem:
+    """Everything a strategy may use. Test accuracies are deliberately absent."""
+
+    space: Any
+    dataset: str
+    budget: Budget
+    oracle: TabularOracle | None = None
+    loaders: Any = None
+    device: str = "cpu"

@@ -1,0 +1,203 @@
+"""Expand a config into jobs, run them with joblib, write one record per run.
+
+Jobs share nothing: each worker loads the strategy registry, the (cached) table and its own
+RNG derived from the run key. Records are written by the driver as results arrive, each
+atomically, so a killed sweep leaves only complete records and re-running it skips every
+run whose record says ``done`` (failed and unreadable ones are redone).
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from harness.config import ExperimentConfig
+from harness.problem import Budget, Problem, SearchLog, TabularOracle
+from harness.provenance import provenance
+from harness.records import iter_records, remove_stale_temporaries, write_record
+from harness.seeding import key_digest, numpy_rng
+
+
+@dataclass(frozen=True)
+class Job:
+    experiment: str
+    label: str
+    strategy: str
+    kwargs: dict[str, Any]
+    space: str
+    dataset: str
+    seed: int
+    epochs: int
+    budget: Budget
+    data_dir: str | None = None
+    plugins: tuple[str, ...] = ()
+
+    def key(self) -> dict[str, Any]:
+        """What defines the run apart from its seed; the experiment name is deliberately left out."""
+        return {
+            "strategy": self.strategy, "hyperparameters": self.kwargs, "space": self.space,
+            "dataset": self.dataset, "epochs": self.epochs, "budget": self.budget.as_dict(),
+        }
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.label}__{self.dataset}__seed{self.seed}__{key_digest(self.key())[:8]}"
+
+
+@dataclass
+class SweepSummary:
+    results_dir: Path
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def expand(config: ExperimentConfig) -> list[Job]:
+    """strategies x datasets x seeds, in a fixed order."""
+    return [
+        Job(
+            experiment=config.name, label=spec.label, strategy=spec.name, kwargs=dict(spec.kwargs),
+            space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
+            data_dir=config.data_dir, plugins=config.plugins,
+        )
+        for spec in config.strategies
+        for dataset in config.datasets
+        for seed in config.seeds
+    ]
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one search and its final evaluation; never raises for a failing strategy."""
+    from spaces.nb201.space import NB201Space
+    from spaces.nb201.table import load_table
+    from strategies import registry
+
+    started = time.time()
+    record: dict[str, Any] = {
+        "experiment": job.experiment, "run_id": job.run_id, "strategy": job.strategy, "label": job.label,
+        "hyperparameters": job.kwargs, "space": job.space, "dataset": job.dataset, "seed": job.seed,
+        "epochs": job.epochs, "budget": job.budget.as_dict(), "status": "running", "error": None,
+        "final": None, "search": None, "trajectory": [], "provenance": provenance(),
+    }
+    log = SearchLog()
+    try:
+        for plugin in job.plugins:
+            registry.load_plugin(plugin)
+        strategy = registry.get(job.strategy)(**job.kwargs)
+        record["hyperparameters"] = strategy.hyperparameters()
+        table = load_table(job.data_dir)
+        space = NB201Space()
+        oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
+        problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle)
+        rng = numpy_rng(job.key(), job.seed)
+        t0 = time.perf_counter()
+        with table.sealed():
+            arch = strategy.search(problem, rng, log)
+        search_wall = time.perf_counter() - t0
+        if not space.is_member(arch):
+            raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
+        record["final"] = final_evaluation(table, arch, job.dataset)
+        record["search"] = {"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds}
+        record["status"] = "done"
+    except Exception as exc:  # a failing run is recorded, the sweep goes on
+        search_wall = time.time() - started
+        record["status"] = "failed"
+        record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    record["trajectory"] = log.rows
+    record["timing"] = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "search_wall_time_s": search_wall,
+    }
+    return record
+
+
+def final_evaluation(table: Any, arch: Any, dataset: str) -> dict[str, Any]:
+    """The found cell's 200-epoch valid and test accuracy and its cost, read after the search."""
+    cost = table.cost(arch, dataset)
+    return {
+        "arch": arch.to_str(),
+        "arch_index": table.index_of(arch),
+        "valid_acc": table.query(arch, dataset, "valid", 200),
+        "test_acc": table.query(arch, dataset, "test", 200),
+        "params_M": cost.params_M,
+        "flops_M": cost.flops_M,
+        "train_time_s": cost.train_time_s,
+    }
+
+
+def pending_jobs(jobs: list[Job], results_dir: Path) -> tuple[list[Job], int]:
+    done = {r["run_id"] for r in iter_records(results_dir) if r.get("status") == "done"}
+    todo = [j for j in jobs if j.run_id not in done]
+    return todo, len(jobs) - len(todo)
+
+
+def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterator[dict[str, Any]]:
+    if config.backend == "sequential" or n_jobs == 1 and config.backend != "dask":
+        yield from (run_job(job) for job in jobs)
+        return
+    import joblib
+
+    if config.backend == "dask":
+        from distributed import Client
+
+        with Client(config.scheduler), joblib.parallel_config(backend="dask"):
+            yield from joblib.Parallel(return_as="generator_unordered")(joblib.delayed(run_job)(j) for j in jobs)
+        return
+    with joblib.parallel_config(backend=config.backend, n_jobs=n_jobs):
+        yield from joblib.Parallel(return_as="generator_unordered")(joblib.delayed(run_job)(j) for j in jobs)
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    results_root: str | Path = "results",
+    n_jobs: int | None = None,
+    progress: bool = True,
+) -> SweepSummary:
+    """Run every pending job of ``config``; records go to ``results_root/<config.name>/``."""
+    from spaces.nb201.table import load_table
+
+    results_dir = Path(results_root) / config.name
+    results_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(results_dir)
+    jobs = expand(config)
+    todo, skipped = pending_jobs(jobs, results_dir)
+    summary = SweepSummary(results_dir=results_dir, total=len(jobs), skipped=skipped)
+    if not todo:
+        return summary
+    load_table(config.data_dir)  # fail once, clearly, before fanning out; also builds the cache
+    bar = _progress_bar(len(todo), config.name, progress)
+    try:
+        for record in _dispatch(config, todo, n_jobs if n_jobs is not None else config.n_jobs):
+            write_record(results_dir, record)
+            if record["status"] == "done":
+                summary.done += 1
+            else:
+                summary.failed += 1
+                summary.failures.append(f"{record['run_id']}: {record['error'].splitlines()[0]}")
+            bar.update(1)
+    finally:
+        bar.close()
+    return summary
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, name: str, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="run", file=sys.stderr, dynamic_ncols=True)
+

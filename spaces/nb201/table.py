@@ -1,0 +1,206 @@
+"""The NAS-Bench-201 tabular benchmark: typed queries on the compact table.
+
+``NB201Table.query(arch, dataset, split, epochs)`` is a dict lookup plus an array read
+(about a microsecond); ``column(...)`` returns a whole column for vectorised work. The table
+file lives in the user cache, is built by :func:`import_table` from the sources a user has,
+and is rebuilt automatically from the CSVs the first time it is needed.
+
+A search must not see the test split. The table therefore has a *seal*: inside
+``with table.sealed():`` every test-split read raises :class:`TestSplitAccessError`. The
+runner holds the seal for the whole search and lifts it only for the final evaluation.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from harness.paths import DataNotFoundError, cache_dir, resolve_data_dir
+from spaces.nb201.codec import N_CELLS, Arch
+from spaces.nb201.importers import DATASETS, MAIN_CSV, import_csvs
+from spaces.splits import Split
+from spaces.tablefile import read_table, write_table
+
+SCHEMA_VERSION = 1
+EPOCHS: tuple[int, ...] = (200, 12)
+TABLE_NAME = "nb201.nht"
+
+
+class TestSplitAccessError(RuntimeError):
+    """A test-split accuracy was read while a search was running."""
+
+    __test__ = False  # not a pytest test class
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Cost figures of one cell on one dataset."""
+
+    params_M: float
+    flops_M: float
+    train_time_s: float
+
+
+class NB201Table:
+    """Query interface over the columns of one imported table."""
+
+    def __init__(self, columns: dict[str, np.ndarray], header: dict[str, Any] | None = None) -> None:
+        self.header = header or {}
+        self._columns = columns
+        ops = np.asarray(columns["arch_ops"], dtype=np.int64)
+        lex = ops @ (5 ** np.arange(5, -1, -1))
+        if sorted(lex.tolist()) != list(range(N_CELLS)):
+            raise ValueError("arch_ops does not hold every NB201 cell exactly once; re-import the table")
+        self._official_of_lex = np.empty(N_CELLS, dtype=np.int64)
+        self._official_of_lex[lex] = np.arange(N_CELLS)
+        self._official_list = self._official_of_lex.tolist()  # list indexing beats numpy for scalars
+        self._acc = {
+            (dataset, Split(split), int(epochs)): columns[name]
+            for name in columns
+            if name.startswith("acc/")
+            for _, dataset, split, epochs in [name.split("/")]
+        }
+        self._sealed = 0
+
+    # ---- index mapping -------------------------------------------------------------------
+    def index_of(self, arch: Arch) -> int:
+        """The official NB201 index of ``arch``."""
+        return self._official_list[arch.lex_index]
+
+    def arch_at(self, index: int) -> Arch:
+        if not 0 <= int(index) < N_CELLS:
+            raise IndexError(f"NB201 index {index} out of range 0..{N_CELLS - 1}")
+        return Arch(tuple(int(o) for o in self._columns["arch_ops"][int(index)]))
+
+    def indices_of(self, archs: list[Arch]) -> np.ndarray:
+        return self._official_of_lex[np.fromiter((a.lex_index for a in archs), dtype=np.int64, count=len(archs))]
+
+    # ---- queries -------------------------------------------------------------------------
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(d for d in DATASETS if any(k[0] == d for k in self._acc))
+
+    def column(self, dataset: str, split: Split | str = Split.VALID, epochs: int = 200) -> np.ndarray:
+        """Accuracy (%) of every cell, by official index (read-only view)."""
+        split = Split.parse(split)
+        key = (dataset, split, int(epochs))
+        array = self._acc.get(key)
+        if array is None:
+            raise self._missing(dataset, split, epochs)
+        if split is Split.TEST and self._sealed:
+            raise TestSplitAccessError(
+                f"test accuracy of {dataset} requested during a search; strategies may only use the validation split"
+            )
+        return array
+
+    def query(self, arch: Arch, dataset: str, split: Split | str = Split.VALID, epochs: int = 200) -> float:
+        """Accuracy (%) of ``arch`` on ``dataset``'s ``split`` after ``epochs`` training epochs."""
+        return float(self.column(dataset, split, epochs)[self._official_list[arch.lex_index]])
+
+    def cost(self, arch: Arch, dataset: str) -> Cost:
+        i = self.index_of(arch)
+        return Cost(
+            params_M=float(self._cost_column("params_M", dataset)[i]),
+            flops_M=float(self._cost_column("flops_M", dataset)[i]),
+            train_time_s=float(self._cost_column("train_time_s", dataset)[i]),
+        )
+
+    def train_time(self, arch: Arch, dataset: str, epochs: int = 200) -> float:
+        """Simulated training time (s) for ``epochs`` epochs; only the 200-epoch time is tabulated."""
+        if epochs != 200:
+            raise ValueError(
+                f"the tables hold the training time of the 200-epoch schedule only, not {epochs} epochs; "
+                "use a query budget (max_queries) for 12-epoch searches"
+            )
+        return float(self._cost_column("train_time_s", dataset)[self._official_list[arch.lex_index]])
+
+    @property
+    def latency_devices(self) -> list[str]:
+        return sorted(name.split("/", 1)[1] for name in self._columns if name.startswith("latency_ms/"))
+
+    def latency_ms(self, arch: Arch, device: str) -> float:
+        column = self._columns.get(f"latency_ms/{device}")
+        if column is None:
+            raise KeyError(f"no latency for device {device!r}; available: {self.latency_devices}")
+        return float(column[self.index_of(arch)])
+
+    def _cost_column(self, metric: str, dataset: str) -> np.ndarray:
+        column = self._columns.get(f"{metric}/{dataset}")
+        if column is None:
+            self._check_dataset(dataset)
+            raise KeyError(f"the imported table has no {metric} for {dataset}")
+        return column
+
+    def _check_dataset(self, dataset: str) -> None:
+        if dataset not in DATASETS:
+            raise ValueError(f"unknown NB201 dataset {dataset!r}; expected one of {list(DATASETS)}")
+
+    def _missing(self, dataset: str, split: Split, epochs: int) -> Exception:
+        self._check_dataset(dataset)
+        if int(epochs) not in EPOCHS:
+            return ValueError(f"NB201 tabulates {list(EPOCHS)} epochs, not {epochs}")
+        have = sorted(f"{d}/{s.value}/{e}" for d, s, e in self._acc)
+        return KeyError(
+            f"the imported table has no {split.value} accuracy for {dataset} at {epochs} epochs "
+            f"(its source file was absent at import); available: {have}"
+        )
+
+    # ---- test-split seal -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def sealed(self) -> Iterator[None]:
+        """Refuse every test-split read inside this block (nested blocks are fine)."""
+        self._sealed += 1
+        try:
+            yield
+        finally:
+            self._sealed -= 1
+
+
+def default_table_path() -> Path:
+    return cache_dir() / "tables" / TABLE_NAME
+
+
+def import_table(data_dir: str | Path | None = None, official: Path | None = None, dest: Path | None = None) -> Path:
+    """Build the compact table (from the CSVs, or from an official file) and return its path."""
+    from spaces.nb201.importers import import_official_api, open_official_api
+
+    if official is not None:
+        columns, provenance = import_official_api(open_official_api(Path(official)))
+    else:
+        columns, provenance = import_csvs(resolve_data_dir(data_dir) / "nb201")
+    dest = dest or default_table_path()
+    header = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "nb201",
+        "n_rows": N_CELLS,
+        "provenance": provenance,
+        "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    write_table(dest, columns, header)
+    return dest
+
+
+_LOADED: dict[Path, NB201Table] = {}
+
+
+def load_table(data_dir: str | Path | None = None, path: Path | None = None, verify: bool = True) -> NB201Table:
+    """Load the compact table, importing it from the CSVs on first use. Cached per process."""
+    path = Path(path) if path else default_table_path()
+    if path in _LOADED:
+        return _LOADED[path]
+    if not path.is_file():
+        try:
+            import_table(data_dir, dest=path)
+        except DataNotFoundError as exc:
+            raise DataNotFoundError(
+                f"no imported NB201 table at {path}, and none could be built: {exc}\n"
+                f"Put {MAIN_CSV} in <data-dir>/nb201/ and run `nas-harness data import` (README, section Data)."
+            ) from None
+    header, columns = read_table(path, SCHEMA_VERSION, verify=verify)
+    table = NB201Table(columns, header)
+    _LOADED[path] = table
+    return table

@@ -1,0 +1,72 @@
+"""The one Strategy protocol, plus an ask/tell base for black-box strategies.
+
+Hyperparameters are the keyword arguments of ``__init__``; ``__init__`` stores them (and may
+reject bad values) and does nothing else, so a record can store them and a config can set
+them. All randomness comes from the ``rng`` the harness derives from the run's key.
+"""
+from __future__ import annotations
+
+import abc
+import inspect
+from typing import Any
+
+import numpy as np
+
+from harness.problem import BudgetExhausted, Problem, SearchLog
+
+
+class Strategy(abc.ABC):
+    """``search(problem, rng, log) -> Arch``: everything else is optional."""
+
+    name: str = ""
+    #: "tabular" strategies query an oracle; "one-shot" ones train a supernet on data loaders.
+    kind: str = "tabular"
+
+    @abc.abstractmethod
+    def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
+        """Return the final architecture, a member of ``problem.space``."""
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The ``__init__`` keyword arguments with their current values (for the run record)."""
+        return {name: getattr(self, name) for name in hyperparameter_names(type(self))}
+
+
+def hyperparameter_names(cls: type) -> list[str]:
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [p.name for p in params if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+class AskTellStrategy(Strategy):
+    """Black-box search as an ask/tell loop under the oracle's budget.
+
+    Subclasses implement :meth:`ask` and :meth:`tell`; the loop stops when the oracle reports
+    the budget spent, and :meth:`recommend` returns the best validation accuracy seen.
+    """
+
+    def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
+        if problem.oracle is None:
+            raise ValueError(f"{self.name} is a black-box strategy and needs a tabular oracle")
+        self.reset(problem)
+        while True:
+            arch = self.ask(problem, rng)
+            try:
+                valid = problem.oracle.evaluate(arch)
+            except BudgetExhausted:
+                break
+            self.tell(arch, valid)
+        return self.recommend(problem)
+
+    def reset(self, problem: Problem) -> None:
+        """Clear per-search state (a strategy object may be reused for several searches)."""
+
+    @abc.abstractmethod
+    def ask(self, problem: Problem, rng: np.random.Generator) -> Any:
+        """The next architecture to evaluate."""
+
+    def tell(self, arch: Any, valid_acc: float) -> None:
+        """Receive the validation accuracy of the last asked architecture."""
+
+    def recommend(self, problem: Problem) -> Any:
+        if problem.oracle is None or problem.oracle.incumbent is None:
+            raise ValueError("the budget allowed no evaluation, so there is nothing to recommend; raise the budget")
+        return problem.oracle.incumbent

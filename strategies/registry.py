@@ -1,0 +1,69 @@
+"""Name -> strategy class registry, filled by ``@register`` in each strategy's own module.
+
+Built-in modules are imported lazily by name (they must not import torch at module level),
+and user strategies come in as plugins: a module name or a ``.py`` file path.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Callable, TypeVar
+
+_REGISTRY: dict[str, type] = {}
+BUILTIN_MODULES: tuple[str, ...] = ("strategies.random_pick", "strategies.random_search", "strategies.rea")
+T = TypeVar("T", bound=type)
+
+
+def register(name: str) -> Callable[[T], T]:
+    """Class decorator: make a strategy available under ``name`` (a duplicate is an error)."""
+
+    def decorate(cls: T) -> T:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise ValueError(f"strategy name {name!r} is already registered by {existing.__module__}.{existing.__qualname__}")
+        cls.name = name  # type: ignore[attr-defined]
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def load_builtins() -> None:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def load_plugin(spec: str) -> None:
+    """Import a user module (``pkg.mod``) or file (``path/to/my_strategy.py``) so it registers."""
+    path = Path(spec)
+    if spec.endswith(".py"):
+        if not path.is_file():
+            raise FileNotFoundError(f"plugin file {spec} not found")
+        module_name = f"nas_harness_plugin_{path.stem}"
+        if module_name in sys.modules:
+            return
+        loader_spec = importlib.util.spec_from_file_location(module_name, path)
+        assert loader_spec and loader_spec.loader
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[module_name] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        try:
+            importlib.import_module(spec)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(f"plugin module {spec!r} could not be imported: {exc}") from None
+
+
+def get(name: str) -> type:
+    load_builtins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown strategy {name!r}; registered strategies: {names()}") from None
+
+
+def names() -> list[str]:
+    load_builtins()
+    return sorted(_REGISTRY)

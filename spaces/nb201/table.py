@@ -12,6 +12,8 @@ runner holds the seal for the whole search and lifts it only for the final evalu
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,6 @@ from spaces.tablefile import read_table, write_table
 
 SCHEMA_VERSION = 1
 EPOCHS: tuple[int, ...] = (200, 12)
-TABLE_NAME = "nb201.nht"
 
 
 class TestSplitAccessError(RuntimeError):
@@ -160,19 +161,35 @@ class NB201Table:
             self._sealed -= 1
 
 
-def default_table_path() -> Path:
-    return cache_dir() / "tables" / TABLE_NAME
+def tables_dir() -> Path:
+    return cache_dir() / "tables"
 
 
-def import_table(data_dir: str | Path | None = None, official: Path | None = None, dest: Path | None = None) -> Path:
+def csv_table_path(nb201_dir: Path) -> Path:
+    """Cache file of the table imported from ``nb201_dir``: keyed by the folder and its files'
+    sizes and modification times, so another data directory or an edited CSV gets its own import."""
+    stats = []
+    for path in sorted(Path(nb201_dir).glob("*.csv")):
+        st = path.stat()
+        stats.append([path.name, st.st_size, st.st_mtime_ns])
+    key = hashlib.sha256(json.dumps([str(Path(nb201_dir).resolve()), stats]).encode()).hexdigest()[:16]
+    return tables_dir() / f"nb201-csv-{key}.nht"
+
+
+OFFICIAL_TABLE = "nb201-official.nht"
+
+
+def import_table(data_dir: str | Path | None = None, official: Path | None = None) -> Path:
     """Build the compact table (from the CSVs, or from an official file) and return its path."""
     from spaces.nb201.importers import import_official_api, open_official_api
 
     if official is not None:
         columns, provenance = import_official_api(open_official_api(Path(official)))
+        dest = tables_dir() / OFFICIAL_TABLE
     else:
-        columns, provenance = import_csvs(resolve_data_dir(data_dir) / "nb201")
-    dest = dest or default_table_path()
+        nb201_dir = resolve_data_dir(data_dir) / "nb201"
+        columns, provenance = import_csvs(nb201_dir)
+        dest = csv_table_path(nb201_dir)
     header = {
         "schema_version": SCHEMA_VERSION,
         "kind": "nb201",
@@ -184,23 +201,38 @@ def import_table(data_dir: str | Path | None = None, official: Path | None = Non
     return dest
 
 
+def locate_table(data_dir: str | Path | None = None) -> Path:
+    """The table to use: the import of the data directory's CSVs when there are CSVs (imported
+    now if needed), else the newest table already in the cache (e.g. an official import)."""
+    try:
+        nb201_dir = resolve_data_dir(data_dir) / "nb201"
+    except DataNotFoundError as exc:
+        if data_dir is not None:
+            raise
+        nb201_dir, reason = None, exc
+    if nb201_dir is not None and (nb201_dir / MAIN_CSV).is_file():
+        path = csv_table_path(nb201_dir)
+        if not path.is_file():
+            import_table(data_dir)
+        return path
+    imported = sorted(tables_dir().glob("nb201-*.nht"), key=lambda p: p.stat().st_mtime)
+    if imported:
+        return imported[-1]
+    where = f"{nb201_dir}" if nb201_dir is not None else str(reason)
+    raise DataNotFoundError(
+        f"no NAS-Bench-201 table: {MAIN_CSV} is not in {where}, and nothing was imported into {tables_dir()}.\n"
+        "Put the NB201 CSVs in <data-dir>/nb201/ (or pass --data-dir / set NAS_HARNESS_DATA), or import an official "
+        "file with `nas-harness data import --official FILE` (README, section Data)."
+    )
+
+
 _LOADED: dict[Path, NB201Table] = {}
 
 
 def load_table(data_dir: str | Path | None = None, path: Path | None = None, verify: bool = True) -> NB201Table:
-    """Load the compact table, importing it from the CSVs on first use. Cached per process."""
-    path = Path(path) if path else default_table_path()
-    if path in _LOADED:
-        return _LOADED[path]
-    if not path.is_file():
-        try:
-            import_table(data_dir, dest=path)
-        except DataNotFoundError as exc:
-            raise DataNotFoundError(
-                f"no imported NB201 table at {path}, and none could be built: {exc}\n"
-                f"Put {MAIN_CSV} in <data-dir>/nb201/ and run `nas-harness data import` (README, section Data)."
-            ) from None
-    header, columns = read_table(path, SCHEMA_VERSION, verify=verify)
-    table = NB201Table(columns, header)
-    _LOADED[path] = table
-    return table
+    """Load the compact table (importing it from the CSVs on first use). Cached per process."""
+    path = Path(path) if path else locate_table(data_dir)
+    if path not in _LOADED:
+        header, columns = read_table(path, SCHEMA_VERSION, verify=verify)
+        _LOADED[path] = NB201Table(columns, header)
+    return _LOADED[path]

@@ -1,0 +1,182 @@
+"""The ``nas-harness`` command line: list, run, report, data import, bench.
+
+User mistakes (bad config, missing data, unknown names) end with one ``error:`` paragraph
+and exit status 2, never a traceback; Ctrl-C ends with status 130 and a note on resuming.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="folder holding nb201/ (else $NAS_HARNESS_DATA, ../shared/data, the cache)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nas-harness", description="Compare NAS strategies under one protocol.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="strategies, spaces, datasets and the benchmark data found")
+    _add_data_dir(p)
+
+    p = sub.add_parser("run", help="run an experiment config (resumes: finished runs are skipped)")
+    p.add_argument("config", help="experiment TOML, e.g. configs/nb201_blackbox.toml")
+    p.add_argument("--results-dir", default="results", help="records go to RESULTS_DIR/<experiment>/ (default: results)")
+    p.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_data_dir(p)
+
+    p = sub.add_parser("report", help="comparison table of an experiment, from its run records")
+    p.add_argument("experiment", help="experiment name (under --results-dir) or a folder of records")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    p.add_argument("--out", help="write the table to this file instead of stdout")
+    _add_data_dir(p)
+
+    p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("import", help="build the compact NB201 table in the user cache")
+    q.add_argument("--official", help="an official NATS-Bench/NB201 benchmark file (needs the nats_bench package)")
+    _add_data_dir(q)
+    q = data_sub.add_parser("info", help="where the data and the imported table are")
+    _add_data_dir(q)
+
+    p = sub.add_parser("bench", help="performance benchmarks that print ratios against a reference")
+    bench_sub = p.add_subparsers(dest="bench_command", required=True)
+    q = bench_sub.add_parser("table", help="load time, memory and query latency of the compact NB201 table")
+    _add_data_dir(q)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.paths import DataNotFoundError, resolve_data_dir
+    from spaces import space_names
+    from spaces.nb201.importers import DATASETS, MAIN_CSV
+    from spaces.nb201.table import tables_dir
+    from strategies import registry
+    from strategies.base import hyperparameter_names
+
+    print("strategies:")
+    for name in registry.names():
+        cls = registry.get(name)
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        hp = ", ".join(f"{n}={params[n].default!r}" for n in hyperparameter_names(cls))
+        print(f"  {name:<16} {cls.kind:<9} {hp}")
+    print("spaces:\n  " + "\n  ".join(space_names()))
+    print("datasets (nb201):\n  " + "\n  ".join(DATASETS))
+    print("benchmarks:")
+    tables = sorted(tables_dir().glob("nb201-*.nht"))
+    print(f"  nb201 imported tables: {', '.join(map(str, tables)) or 'none yet (built on first use)'}")
+    try:
+        csv = resolve_data_dir(args.data_dir) / "nb201" / MAIN_CSV
+        print(f"  nb201 source CSVs:    {csv.parent if csv.is_file() else 'not found in ' + str(csv.parent)}")
+    except DataNotFoundError as exc:
+        print(f"  nb201 source CSVs:    not found ({str(exc).splitlines()[0]})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.config import load_config
+    from harness.runner import run_experiment
+
+    config = load_config(args.config, overrides={"data_dir": args.data_dir})
+    try:
+        summary = run_experiment(config, results_root=args.results_dir, n_jobs=args.n_jobs, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{config.name}: {summary.total} runs, {summary.skipped} already done, {summary.done} finished now, "
+          f"{summary.failed} failed -> {summary.results_dir}")
+    for failure in summary.failures:
+        print(f"  failed: {failure}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.paths import DataNotFoundError
+    from reports.load import load_runs
+    from reports.tables import summary_rows, to_latex, to_markdown
+
+    folder = Path(args.experiment)
+    if not folder.is_dir():
+        folder = Path(args.results_dir) / args.experiment
+    runs = load_runs(folder) if folder.is_dir() else None
+    if runs is None or runs.empty:
+        raise FileNotFoundError(f"no run records in {folder}; run `nas-harness run <config>` first")
+    population = None
+    try:
+        from spaces.nb201.table import load_table
+
+        table = load_table(args.data_dir)
+        population = {d: (table.column(d, "valid"), table.column(d, "test")) for d in set(runs["dataset"])}
+    except (DataNotFoundError, KeyError):
+        pass  # the whole-table rows are optional context
+    datasets, rows = summary_rows(runs, population)
+    render = to_latex if args.format == "latex" else to_markdown
+    text = render(datasets, rows, f"{folder.name}: final cells on NAS-Bench-201")
+    failed = int((runs["status"] != "done").sum())
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    if failed:
+        print(f"note: {failed} run(s) not done are left out; `nas-harness run` the config again to retry them", file=sys.stderr)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from harness.paths import cache_dir, data_dir_candidates
+    from spaces.nb201.table import import_table, load_table, tables_dir
+
+    if args.data_command == "import":
+        path = import_table(args.data_dir, official=Path(args.official) if args.official else None)
+        table = load_table(path=path)
+        print(f"imported NB201 table -> {path} ({path.stat().st_size / 1e6:.1f} MB, datasets {', '.join(table.datasets)}, "
+              f"{len(table.latency_devices)} latency devices)")
+        return 0
+    print("data directory candidates (first existing wins):")
+    for reason, path in data_dir_candidates(args.data_dir):
+        print(f"  {'found  ' if path.is_dir() else 'missing'} {path} ({reason})")
+    print(f"cache: {cache_dir()}")
+    tables = sorted(tables_dir().glob("nb201-*.nht"))
+    print(f"imported NB201 tables: {', '.join(map(str, tables)) or 'none yet (built on first use or by `data import`)'}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench_table import format_report, run_benchmark
+
+    print(format_report(run_benchmark(args.data_dir)))
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from harness.config import ConfigError
+    from harness.paths import DataNotFoundError
+    from spaces.nb201.importers import TableImportError
+    from spaces.tablefile import TableCorruptError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, DataNotFoundError, TableImportError, TableCorruptError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Comparison tables (mean ± std of the final cell's valid/test accuracy) as Markdown and LaTeX.
+
+Standard deviations are population std (``ddof=0``, as NB201's scripts compute them); the
+caption says so. Published rows are printed beside measured ones, marked as such, and never
+mixed into the measured statistics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reports.published import PAPER_ROW_OF, TABLE1, TABLE1_OPTIMAL
+
+DATASET_ORDER = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+DATASET_TITLE = {"cifar10-valid": "CIFAR-10 (valid run)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+                 "ImageNet16-120": "ImageNet16-120"}
+
+
+@dataclass
+class Row:
+    name: str
+    kind: str  # "measured", "paper", "table"
+    cells: dict[str, tuple[str, str]]  # dataset -> (valid, test) as text
+    n_runs: str = ""
+
+
+def _fmt(mean: float, std: float | None) -> str:
+    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[list[str], list[Row]]:
+    """Rows of the comparison table; ``population`` maps dataset -> (valid, test) of all cells."""
+    done = runs[runs["status"] == "done"]
+    datasets = [d for d in DATASET_ORDER if d in set(runs["dataset"])]
+    rows: list[Row] = []
+    for label, group in done.groupby("label", sort=False):
+        cells = {}
+        for dataset in datasets:
+            sub = group[group["dataset"] == dataset]
+            if len(sub):
+                cells[dataset] = (_fmt(sub["valid_acc"].mean(), sub["valid_acc"].std(ddof=0)),
+                                  _fmt(sub["test_acc"].mean(), sub["test_acc"].std(ddof=0)))
+        seeds = group.groupby("dataset")["seed"].nunique()
+        rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
+        paper_row = PAPER_ROW_OF.get(str(group["strategy"].iloc[0]))
+        if paper_row:
+            published = TABLE1[paper_row]
+            rows.append(Row(f"{paper_row} (paper)", "paper",
+                            {d: (_fmt(*published[d][0]), _fmt(*published[d][1])) for d in datasets if d in published}))
+    if population:
+        rows.append(Row("all cells (table)", "table", {
+            d: (_fmt(v.mean(), v.std()), _fmt(t.mean(), t.std())) for d, (v, t) in population.items() if d in datasets
+        }))
+        rows.append(Row("optimal (table)", "table", {
+            d: (_fmt(v.max(), None), _fmt(t.max(), None)) for d, (v, t) in population.items() if d in datasets
+        }))
+    rows.append(Row("optimal (paper)", "paper",
+                    {d: (_fmt(v, None), _fmt(t, None)) for d, (v, t) in TABLE1_OPTIMAL.items() if d in datasets}))
+    return datasets, rows
+
+
+def to_markdown(datasets: list[str], rows: list[Row], title: str) -> str:
+    head = ["Method", *[f"{DATASET_TITLE[d]} {s}" for d in datasets for s in ("valid", "test")], "seeds"]
+    lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        name = f"*{row.name}*" if row.kind != "measured" else row.name
+        cells = [c for d in datasets for c in row.cells.get(d, ("–", "–"))]
+        lines.append("| " + " | ".join([name, *cells, row.n_runs]) + " |")
+    lines += ["", "Accuracy (%) of the final cell at 200 epochs, mean ± std (ddof=0) over seeds. "
+              "Rows in italics are published or whole-table figures, not runs."]
+    return "\n".join(lines) + "\n"
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
+        text = text.replace(a, b)
+    return text
+
+
+def to_latex(datasets: list[str], rows: list[Row], title: str) -> str:
+    cols = "l" + "cc" * len(datasets)
+    out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{_latex_escape(title)}. Accuracy (\%) of the "
+           r"final cell at 200 epochs, mean $\pm$ std over seeds; italic rows are published or whole-table figures.}",
+           rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+           "Method & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{_latex_escape(DATASET_TITLE[d])}}}" for d in datasets) + r" \\",
+           " & " + " & ".join("Valid & Test" for _ in datasets) + r" \\", r"\midrule"]
+    for row in rows:
+        name = _latex_escape(row.name)
+        name = rf"\textit{{{name}}}" if row.kind != "measured" else name
+        cells = [c.replace("±", r"$\pm$") for d in datasets for c in row.cells.get(d, ("--", "--"))]
+        out.append(" & ".join([name, *cells]) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,65 @@
+"""The command line: list, run, report (Markdown and LaTeX), data, and clear errors."""
+from __future__ import annotations
+
+import pytest
+
+from harness.cli import main
+
+from conftest import write_config
+
+
+def test_list_shows_strategies_spaces_datasets_and_data(capsys, synthetic_data_dir):
+    assert main(["list", "--data-dir", str(synthetic_data_dir)]) == 0
+    out = capsys.readouterr().out
+    for word in ("random_pick", "random_search", "rea", "population_size=10", "nb201", "ImageNet16-120", "nb201 source CSVs"):
+        assert word in out
+
+
+def test_run_then_report_markdown_and_latex(tmp_path, capsys, synthetic_data_dir):
+    config = write_config(tmp_path / "c.toml", synthetic_data_dir, name="cli", strategies=[{"name": "random_pick"}, {"name": "rea"}])
+    results = str(tmp_path / "results")
+    assert main(["run", str(config), "--results-dir", results, "--no-progress"]) == 0
+    assert "4 runs, 0 already done, 4 finished now, 0 failed" in capsys.readouterr().out
+    assert main(["report", "cli", "--results-dir", results, "--data-dir", str(synthetic_data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "| random_pick |" in out and "*Random baseline (paper)*" in out and "*optimal (table)*" in out
+    assert "83.20 ± 13.28" in out  # the published row is printed beside the measured one
+    tex = tmp_path / "t.tex"
+    assert main(["report", "cli", "--results-dir", results, "--format", "latex", "--out", str(tex)]) == 0
+    text = tex.read_text()
+    assert r"\begin{tabular}" in text and r"$\pm$" in text and r"random\_pick" in text
+
+
+def test_user_mistakes_exit_2_with_one_clear_line(tmp_path, capsys, synthetic_data_dir):
+    bad = write_config(tmp_path / "bad.toml", synthetic_data_dir, strategies=[{"name": "evolution"}])
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid config") and "registered strategies" in err and "Traceback" not in err
+    assert main(["report", "nothing-here", "--results-dir", str(tmp_path)]) == 2
+    assert "no run records" in capsys.readouterr().err
+    assert main(["data", "import", "--data-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_failed_runs_make_run_exit_1_and_are_listed(tmp_path, capsys, synthetic_data_dir):
+    from conftest import ASSETS
+
+    config = write_config(tmp_path / "f.toml", synthetic_data_dir, plugins=[str(ASSETS / "plugins" / "misbehaving.py")],
+                          datasets=["cifar100"], seeds=[0], strategies=[{"name": "test_failing"}])
+    assert main(["run", str(config), "--results-dir", str(tmp_path / "r"), "--no-progress"]) == 1
+    assert "boom on purpose" in capsys.readouterr().err
+
+
+def test_data_import_and_info(capsys, synthetic_data_dir):
+    assert main(["data", "import", "--data-dir", str(synthetic_data_dir)]) == 0
+    assert "imported NB201 table" in capsys.readouterr().out
+    assert main(["data", "info", "--data-dir", str(synthetic_data_dir)]) == 0
+    assert "found" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_bench_table_prints_ratios_against_the_reference(capsys, real_data_dir):
+    assert main(["bench", "table", "--data-dir", str(real_data_dir)]) == 0
+    out = capsys.readouterr().out
+    for line in ("load time (s)", "peak resident memory (MB)", "single query (us)", "all 15,625 cells, vectorised", "ratio"):
+        assert line in out

@@ -1,0 +1,77 @@
+"""Configs are validated completely before anything runs, with the valid choices in the message."""
+from __future__ import annotations
+
+import pytest
+
+from harness.config import ConfigError, load_config, parse_config
+
+from conftest import write_config
+
+GOOD = {"name": "x", "datasets": ["cifar10"], "seeds": 2, "strategies": [{"name": "rea"}]}
+
+
+def errors_of(**changes):
+    with pytest.raises(ConfigError) as info:
+        parse_config({**GOOD, **changes})
+    return str(info.value)
+
+
+def test_good_config_parses_with_defaults():
+    config = parse_config(GOOD)
+    assert config.seeds == (0, 1) and config.epochs == 200 and config.backend == "loky"
+    assert config.strategies[0].label == "rea" and config.strategies[0].kwargs == {}
+
+
+def test_shipped_configs_are_valid():
+    from conftest import REPO
+
+    for path in (REPO / "configs").glob("*.toml"):
+        assert load_config(path).strategies
+
+
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"strategies": [{"name": "evolution"}]}, "unknown strategy 'evolution'; registered strategies: ["),
+        ({"datasets": ["cifar-10"]}, "unknown dataset 'cifar-10'; valid datasets for nb201: ['cifar10-valid'"),
+        ({"space": "nb101"}, "unknown space 'nb101'; valid spaces: ['nb201']"),
+        ({"strategies": [{"name": "rea", "population": 5}]}, "unknown hyperparameter 'population'; valid: ['population_size', 'sample_size']"),
+        ({"strategies": [{"name": "rea", "population_size": "ten"}]}, "population_size = 'ten' should be of type int"),
+        ({"strategies": [{"name": "rea", "population_size": 3, "sample_size": 5}]}, "sample_size must be an integer in 1..population_size=3"),
+        ({"seeds": [0, 0]}, "seeds contain duplicates"),
+        ({"seeds": "a"}, "seeds must be"),
+        ({"epochs": 100}, "epochs must be 200 or 12"),
+        ({"budget": {"max_querys": 5}}, "unknown budget key 'max_querys'; valid keys: ['max_queries', 'max_seconds']"),
+        ({"budget": {"max_queries": -1}}, "max_queries must be a non-negative integer"),
+        ({"epochs": 12, "budget": {"max_seconds": 100}}, "max_seconds needs epochs = 200"),
+        ({"backend": "ray"}, "unknown backend 'ray'; valid backends: ['loky', 'threading', 'sequential', 'dask']"),
+        ({"backend": "dask"}, "needs scheduler"),
+        ({"n_jobs": 0}, "n_jobs must be"),
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"strategies": [{"name": "rea"}, {"name": "rea", "sample_size": 2}]}, "share the label 'rea'"),
+        ({"plugins": ["no/such/file.py"]}, "plugin 'no/such/file.py' failed to load"),
+    ],
+)
+def test_bad_values_are_rejected_with_the_valid_choices(changes, fragment):
+    assert fragment in errors_of(**changes)
+
+
+def test_all_problems_are_reported_at_once():
+    message = errors_of(datasets=["mnist"], epochs=7, backend="mpi")
+    assert "mnist" in message and "epochs" in message and "mpi" in message
+
+
+def test_labels_allow_variants_of_one_strategy():
+    config = parse_config({**GOOD, "strategies": [{"name": "rea"}, {"name": "rea", "label": "rea_p20", "population_size": 20}]})
+    assert [s.label for s in config.strategies] == ["rea", "rea_p20"]
+
+
+def test_config_file_errors(tmp_path, synthetic_data_dir):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    path = write_config(tmp_path / "ok.toml", synthetic_data_dir)
+    assert load_config(path).name == "t"

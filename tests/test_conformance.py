@@ -1,0 +1,101 @@
+"""Conformance suite: every registered strategy (and the docs example) meets the protocol.
+
+valid arch out, budget respected, same seed -> same result, different seeds -> different
+searches, and no test-split access during search (the table is sealed and also spied on).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.problem import Budget, Problem, SearchLog, TabularOracle
+from harness.seeding import numpy_rng
+from spaces.nb201.space import NB201Space
+from spaces.splits import Split
+from strategies import registry
+
+REPO = Path(__file__).resolve().parent.parent
+registry.load_plugin(str(REPO / "docs" / "examples" / "local_search.py"))
+STRATEGIES = [n for n in registry.names() if not n.startswith("test_")]
+
+
+class SpyTable:
+    """Wraps the real table object and counts test-split reads."""
+
+    def __init__(self, table) -> None:
+        self.table, self.test_reads = table, 0
+
+    def query(self, arch, dataset, split=Split.VALID, epochs=200):
+        self.test_reads += Split.parse(split) is Split.TEST
+        return self.table.query(arch, dataset, split, epochs)
+
+    def __getattr__(self, name):
+        return getattr(self.table, name)
+
+
+def search(name, table, seed, budget=Budget(max_queries=30), dataset="cifar100", epochs=200):
+    spy = SpyTable(table)
+    log = SearchLog()
+    oracle = TabularOracle(spy, dataset, epochs, budget, log)
+    problem = Problem(space=NB201Space(), dataset=dataset, budget=budget, oracle=oracle)
+    with table.sealed():
+        arch = registry.get(name)().search(problem, numpy_rng({"strategy": name}, seed), log)
+    return arch, oracle, log, spy
+
+
+def test_suite_covers_every_builtin():
+    assert {"random_pick", "random_search", "rea", "local_search"} <= set(STRATEGIES)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_returns_a_valid_cell(name, synthetic_table):
+    arch, *_ = search(name, synthetic_table, seed=0)
+    assert NB201Space().is_member(arch)
+    assert NB201Space().from_str(arch.to_str()) == arch
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("budget", [Budget(max_queries=7), Budget(max_seconds=9000.0), Budget(max_queries=50, max_seconds=20000.0)])
+def test_budget_is_respected(name, budget, synthetic_table):
+    _, oracle, log, _ = search(name, synthetic_table, seed=1, budget=budget)
+    if budget.max_queries is not None:
+        assert oracle.n_queries <= budget.max_queries
+    if budget.max_seconds is not None:
+        assert oracle.simulated_seconds <= budget.max_seconds
+    assert len([r for r in log.rows if "valid_acc" in r]) == oracle.n_queries
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_same_seed_same_result_and_trajectory(name, synthetic_table):
+    a1, _, log1, _ = search(name, synthetic_table, seed=3)
+    a2, _, log2, _ = search(name, synthetic_table, seed=3)
+    assert a1 == a2 and log1.rows == log2.rows
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_different_seeds_search_differently(name, synthetic_table):
+    logs = {str(search(name, synthetic_table, seed=s)[2].rows) for s in range(4)}
+    assert len(logs) > 1
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_no_test_split_access_during_search(name, synthetic_table):
+    *_, spy = search(name, synthetic_table, seed=2)
+    assert spy.test_reads == 0
+
+
+@pytest.mark.parametrize("name", [n for n in STRATEGIES if n != "random_pick"])
+def test_black_box_strategies_recommend_their_best_validation_cell(name, synthetic_table):
+    arch, oracle, log, _ = search(name, synthetic_table, seed=4)
+    best = max(r["valid_acc"] for r in log.rows)
+    assert synthetic_table.query(arch, "cifar100", "valid") == best == oracle.incumbent_valid
+
+
+def test_rea_beats_random_search_on_average(synthetic_table):
+    """A sanity check of the evolution loop, not a timing or a tuned result."""
+    def mean_best(name):
+        runs = [search(name, synthetic_table, seed=s, budget=Budget(max_queries=60))[1].incumbent_valid for s in range(12)]
+        return sum(runs) / len(runs)
+
+    assert mean_best("rea") >= mean_best("random_search")

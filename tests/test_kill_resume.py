@@ -1,0 +1,80 @@
+"""Kill a real sweep mid-way (SIGKILL and Ctrl-C), re-run it, and check nothing is lost or duplicated."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.records import read_record
+
+from conftest import ASSETS, REPO, write_config
+
+pytestmark = pytest.mark.slow
+N_RUNS = 10
+
+
+def start_sweep(config: Path, results: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", str(config), "--results-dir", str(results), "--no-progress"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def wait_for_records(folder: Path, at_least: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(list(folder.glob("*.json"))) >= at_least:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"sweep ended early: {proc.communicate()}")
+        time.sleep(0.05)
+    pytest.fail("sweep produced no records in time")
+
+
+def make_config(tmp_path: Path, data_dir: Path) -> Path:
+    return write_config(
+        tmp_path / "sweep.toml", data_dir, name="sweep", seeds=list(range(N_RUNS)), backend="loky", n_jobs=2,
+        plugins=[str(ASSETS / "plugins" / "misbehaving.py")], strategies=[{"name": "test_slow", "delay": 0.4}],
+    )
+
+
+def check_complete(folder: Path) -> dict[str, dict]:
+    records = {p.name: read_record(p) for p in folder.glob("*.json")}
+    assert all(r is not None and r["status"] == "done" for r in records.values()), "a record is partial or not done"
+    return records
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
+def test_interrupted_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path, synthetic_data_dir, how):
+    config, results = make_config(tmp_path, synthetic_data_dir), tmp_path / "results"
+    folder = results / "sweep"
+    proc = start_sweep(config, results)
+    wait_for_records(folder, 3, proc)
+    if how == "SIGKILL":
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    else:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "run the same command again to resume" in err
+        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+    before = {name: path.read_bytes() for name, path in ((p.name, p) for p in folder.glob("*.json"))}
+    check_complete(folder)
+    assert 0 < len(before) < N_RUNS, "the kill came too late to test anything"
+
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(config), "--results-dir", str(results), "--no-progress"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{len(before)} already done" in done.stdout
+    records = check_complete(folder)
+    assert len(records) == N_RUNS and len({r["run_id"] for r in records.values()}) == N_RUNS
+    assert {r["seed"] for r in records.values()} == set(range(N_RUNS))
+    assert all(folder.joinpath(name).read_bytes() == blob for name, blob in before.items()), "a finished run was redone"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "a temporary file was left behind"

@@ -1,0 +1,124 @@
+"""The runner: records, determinism, resume, failures, the test-split seal, backends."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.config import load_config
+from harness.records import deterministic_view, iter_records, read_record
+from harness.runner import expand, run_experiment
+
+from conftest import ASSETS, write_config
+
+PLUGIN = str(ASSETS / "plugins" / "misbehaving.py")
+
+
+def run(tmp_path, data_dir, results="results", **fields):
+    config = load_config(write_config(tmp_path / "c.toml", data_dir, **fields))
+    return config, run_experiment(config, results_root=tmp_path / results, progress=False)
+
+
+def records(summary):
+    return {r["run_id"]: r for r in iter_records(summary.results_dir)}
+
+
+def test_one_complete_record_per_run(tmp_path, synthetic_data_dir):
+    config, summary = run(tmp_path, synthetic_data_dir)
+    assert (summary.total, summary.done, summary.failed) == (4, 4, 0)
+    recs = records(summary)
+    assert set(recs) == {j.run_id for j in expand(config)}
+    rec = recs[next(r for r in recs if r.startswith("rea__"))]
+    assert rec["status"] == "done" and rec["error"] is None
+    assert rec["hyperparameters"] == {"population_size": 5, "sample_size": 2}
+    assert rec["search"]["n_queries"] == 20 and len(rec["trajectory"]) == 20
+    row = rec["trajectory"][-1]
+    assert set(row) == {"step", "arch", "valid_acc", "simulated_time_s", "incumbent", "incumbent_valid_acc"}
+    assert rec["final"]["valid_acc"] == max(r["valid_acc"] for r in rec["trajectory"])
+    assert rec["final"]["test_acc"] == rec["final"]["valid_acc"] + 3.0  # synthetic table: test = valid + 3
+    assert {"code_version", "packages", "device"} <= set(rec["provenance"])
+    assert rec["timing"]["search_wall_time_s"] >= 0
+
+
+def test_same_config_and_seed_give_identical_records(tmp_path, synthetic_data_dir):
+    _, first = run(tmp_path, synthetic_data_dir, results="a")
+    _, second = run(tmp_path, synthetic_data_dir, results="b", name="other_name")
+    a, b = records(first), records(second)
+    assert set(a) == set(b)
+    for run_id in a:
+        view_a, view_b = deterministic_view(a[run_id]), deterministic_view(b[run_id])
+        view_a.pop("experiment"), view_b.pop("experiment")
+        assert view_a == view_b
+
+
+def test_different_seeds_give_different_runs(tmp_path, synthetic_data_dir):
+    _, summary = run(tmp_path, synthetic_data_dir, seeds=[0, 1, 2, 3], strategies=[{"name": "random_search"}])
+    trajectories = {json.dumps(r["trajectory"]) for r in records(summary).values()}
+    assert len(trajectories) == 4
+
+
+def test_rerun_skips_finished_runs(tmp_path, synthetic_data_dir):
+    _, first = run(tmp_path, synthetic_data_dir)
+    stamps = {p: p.stat().st_mtime_ns for p in first.results_dir.glob("*.json")}
+    _, again = run(tmp_path, synthetic_data_dir)
+    assert (again.skipped, again.done) == (4, 0)
+    assert stamps == {p: p.stat().st_mtime_ns for p in again.results_dir.glob("*.json")}
+
+
+def test_failed_run_is_recorded_and_the_sweep_goes_on_then_retried(tmp_path, synthetic_data_dir):
+    fields = dict(plugins=[PLUGIN], datasets=["cifar10", "cifar100"], strategies=[{"name": "test_failing"}])
+    _, summary = run(tmp_path, synthetic_data_dir, **fields)
+    assert (summary.done, summary.failed) == (2, 2)
+    failed = [r for r in records(summary).values() if r["status"] == "failed"]
+    assert all(r["dataset"] == "cifar100" and "RuntimeError: boom on purpose" in r["error"] for r in failed)
+    assert all("Traceback" in r["error"] for r in failed)
+    _, again = run(tmp_path, synthetic_data_dir, **fields)
+    assert (again.skipped, again.failed) == (2, 2)  # failed runs are retried, done ones are not
+
+
+@pytest.mark.parametrize("strategy, error", [("test_peeking", "TestSplitAccessError"), ("test_garbage", "TypeError")])
+def test_misbehaving_strategies_fail_their_run(tmp_path, synthetic_data_dir, strategy, error):
+    _, summary = run(tmp_path, synthetic_data_dir, plugins=[PLUGIN], seeds=[0], strategies=[{"name": strategy}])
+    (rec,) = records(summary).values()
+    assert rec["status"] == "failed" and rec["error"].startswith(error)
+
+
+def test_corrupt_record_is_redone_and_stale_temporaries_are_removed(tmp_path, synthetic_data_dir):
+    _, summary = run(tmp_path, synthetic_data_dir)
+    victim = sorted(summary.results_dir.glob("*.json"))[0]
+    victim.write_text('{"run_id": "x", "status": "do')  # a torn write by some other tool
+    (summary.results_dir / ".leftover.json.tmp-123").write_text("{")
+    assert read_record(victim) is None
+    _, again = run(tmp_path, synthetic_data_dir)
+    assert (again.skipped, again.done) == (3, 1)
+    assert read_record(victim)["status"] == "done"
+    assert not list(summary.results_dir.glob(".*"))
+
+
+def test_loky_processes_give_the_same_records_as_sequential(tmp_path, synthetic_data_dir):
+    _, seq = run(tmp_path, synthetic_data_dir, results="seq")
+    _, par = run(tmp_path, synthetic_data_dir, results="par", backend="loky", n_jobs=2)
+    a, b = records(seq), records(par)
+    assert {k: deterministic_view(v) for k, v in a.items()} == {k: deterministic_view(v) for k, v in b.items()}
+
+
+def test_12_epoch_search_reports_200_epoch_final(tmp_path, real_data_dir):
+    _, summary = run(tmp_path, real_data_dir, epochs=12, seeds=[0], strategies=[{"name": "random_search"}])
+    (rec,) = records(summary).values()
+    assert rec["status"] == "done", rec["error"]
+    assert rec["trajectory"][0]["simulated_time_s"] is None
+    assert rec["final"]["valid_acc"] != max(r["valid_acc"] for r in rec["trajectory"])  # 200-ep vs 12-ep values
+
+
+@pytest.mark.slow
+def test_dask_backend_on_a_loopback_local_cluster(tmp_path, synthetic_data_dir):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:
+        _, summary = run(tmp_path, synthetic_data_dir, results="dask", backend="dask", scheduler=cluster.scheduler_address)
+    _, reference = run(tmp_path, synthetic_data_dir, results="seq")
+    assert summary.done == 4
+    assert {k: deterministic_view(v) for k, v in records(summary).items()} == {
+        k: deterministic_view(v) for k, v in records(reference).items()
+    }

@@ -14,9 +14,14 @@ fi
 # Reinstall when pyproject.toml changed since the last install.
 if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   echo "[bootstrap] installing nas-harness and its test tools into $VENV (first run takes a minute or two)" >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  # torch 2.13.0 first: it is the CPU build on this machine's disk; later issues need it.
-  "$VENV/bin/python" -m pip install --quiet "torch==2.13.0" || echo "[bootstrap] torch 2.13.0 not installable here; continuing without it" >&2
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  LOG="$VENV/bootstrap.log"
+  : > "$LOG"
+  pip_install() {
+    "$VENV/bin/python" -m pip install --quiet "$@" >>"$LOG" 2>&1 || { echo "[bootstrap] pip install $* failed; see $LOG:" >&2; tail -n 30 "$LOG" >&2; return 1; }
+  }
+  pip_install --upgrade pip
+  # torch 2.13.0 first: the CPU build (a bare `torch` would pull a multi-GB CUDA build); later strategies need it.
+  pip_install "torch==2.13.0" || echo "[bootstrap] continuing without torch: the black-box strategies do not need it" >&2
+  pip_install -e "$ROOT[dev]"
   touch "$STAMP"
 fi

@@ -6,6 +6,7 @@ and exit status 2, never a traceback; Ctrl-C ends with status 130 and a note on 
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -62,8 +63,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("strategies:")
     for name in registry.names():
         cls = registry.get(name)
-        import inspect
-
         params = inspect.signature(cls.__init__).parameters
         hp = ", ".join(f"{n}={params[n].default!r}" for n in hyperparameter_names(cls))
         print(f"  {name:<16} {cls.kind:<9} {hp}")
@@ -117,6 +116,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         population = {d: (table.column(d, "valid"), table.column(d, "test")) for d in set(runs["dataset"])}
     except (DataNotFoundError, KeyError):
         pass  # the whole-table rows are optional context
+    for label, group in runs.groupby("label"):
+        if group["hyperparameters"].nunique() > 1:
+            print(f"warning: runs labelled {label!r} in {folder} have different hyperparameters "
+                  "(records of an earlier config?); give each variant its own label", file=sys.stderr)
     datasets, rows = summary_rows(runs, population)
     render = to_latex if args.format == "latex" else to_markdown
     text = render(datasets, rows, f"{folder.name}: final cells on NAS-Bench-201")

@@ -7,6 +7,7 @@ valid choices, so a sweep never dies an hour in because of a typo.
 from __future__ import annotations
 
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,8 +156,10 @@ def _parse_strategies(entries: Any, errors: list[str]) -> list[StrategySpec]:
         except KeyError as exc:
             errors.append(str(exc.args[0]))
             continue
-        errors.extend(f"strategies[{position}] ({name}): {e}" for e in check_kwargs(cls, kwargs))
-        specs.append(StrategySpec(label=label, name=name, kwargs=kwargs))
+        problems = check_kwargs(cls, kwargs)
+        errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
+        if not problems:  # store every hyperparameter, defaults included, so the run key is explicit
+            specs.append(StrategySpec(label=label, name=name, kwargs=cls(**kwargs).hyperparameters()))
     labels = [s.label for s in specs]
     for label in sorted({l for l in labels if labels.count(l) > 1}):
         errors.append(f"two strategies share the label {label!r}; give each variant its own label = \"...\"")
@@ -184,7 +187,7 @@ def check_kwargs(cls: type, kwargs: dict[str, Any]) -> list[str]:
 
 def _matches(value: Any, expected: Any) -> bool:
     origin = typing.get_origin(expected)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return any(_matches(value, arg) for arg in typing.get_args(expected))
     if expected is type(None):
         return value is None

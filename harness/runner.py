@@ -138,7 +138,7 @@ def pending_jobs(jobs: list[Job], results_dir: Path) -> tuple[list[Job], int]:
 
 
 def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterator[dict[str, Any]]:
-    if config.backend == "sequential" or n_jobs == 1 and config.backend != "dask":
+    if config.backend == "sequential" or (n_jobs == 1 and config.backend != "dask"):
         yield from (run_job(job) for job in jobs)
         return
     import joblib

@@ -21,7 +21,7 @@ def register(name: str) -> Callable[[T], T]:
 
     def decorate(cls: T) -> T:
         existing = _REGISTRY.get(name)
-        if existing is not None and existing.__qualname__ != cls.__qualname__:
+        if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"strategy name {name!r} is already registered by {existing.__module__}.{existing.__qualname__}")
         cls.name = name  # type: ignore[attr-defined]
         _REGISTRY[name] = cls

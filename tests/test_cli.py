@@ -63,3 +63,24 @@ def test_bench_table_prints_ratios_against_the_reference(capsys, real_data_dir):
     out = capsys.readouterr().out
     for line in ("load time (s)", "peak resident memory (MB)", "single query (us)", "all 15,625 cells, vectorised", "ratio"):
         assert line in out
+
+
+@pytest.mark.slow
+def test_latex_table_compiles(tmp_path, synthetic_data_dir):
+    import shutil
+    import subprocess
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed (apt install texlive-latex-base texlive-latex-recommended; .ci/run does)")
+    config = write_config(tmp_path / "c.toml", synthetic_data_dir, name="tex", datasets=["cifar10", "ImageNet16-120"])
+    results = str(tmp_path / "results")
+    assert main(["run", str(config), "--results-dir", results, "--no-progress"]) == 0
+    assert main(["report", "tex", "--results-dir", results, "--format", "latex", "--out", str(tmp_path / "table.tex")]) == 0
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[utf8]{inputenc}\n"
+        "\\begin{document}\n\\input{table.tex}\n\\end{document}\n"
+    )
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000

@@ -19,7 +19,16 @@ def errors_of(**changes):
 def test_good_config_parses_with_defaults():
     config = parse_config(GOOD)
     assert config.seeds == (0, 1) and config.epochs == 200 and config.backend == "loky"
-    assert config.strategies[0].label == "rea" and config.strategies[0].kwargs == {}
+    assert config.strategies[0].label == "rea"
+    assert config.strategies[0].kwargs == {"population_size": 10, "sample_size": 3}  # defaults made explicit
+
+
+def test_explicit_defaults_give_the_same_runs_as_implicit_ones():
+    from harness.runner import expand
+
+    implicit = expand(parse_config(GOOD))
+    explicit = expand(parse_config({**GOOD, "strategies": [{"name": "rea", "population_size": 10, "sample_size": 3}]}))
+    assert [j.run_id for j in implicit] == [j.run_id for j in explicit]
 
 
 def test_shipped_configs_are_valid():

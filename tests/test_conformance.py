@@ -99,3 +99,12 @@ def test_rea_beats_random_search_on_average(synthetic_table):
         return sum(runs) / len(runs)
 
     assert mean_best("rea") >= mean_best("random_search")
+
+
+def test_a_name_registered_twice_is_an_error():
+    from strategies.registry import register
+
+    with pytest.raises(ValueError, match="already registered"):
+        @register("rea")
+        class Impostor:  # noqa: F841
+            pass

@@ -59,12 +59,11 @@ class NB201Table:
         self._official_of_lex = np.empty(N_CELLS, dtype=np.int64)
         self._official_of_lex[lex] = np.arange(N_CELLS)
         self._official_list = self._official_of_lex.tolist()  # list indexing beats numpy for scalars
-        self._acc = {
-            (dataset, Split(split), int(epochs)): columns[name]
-            for name in columns
-            if name.startswith("acc/")
-            for _, dataset, split, epochs in [name.split("/")]
-        }
+        self._acc: dict[tuple[str, Split, int], np.ndarray] = {}
+        for name, column in columns.items():
+            if name.startswith("acc/"):  # acc/<dataset>/<split>/<epochs>
+                _, dataset, split, epochs = name.split("/")
+                self._acc[(dataset, Split(split), int(epochs))] = column
         self._sealed = 0
 
     # ---- index mapping -------------------------------------------------------------------

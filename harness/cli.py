@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sub = p.add_subparsers(dest="bench_command", required=True)
     q = bench_sub.add_parser("table", help="load time, memory and query latency of the compact NB201 table")
     _add_data_dir(q)
+    q = bench_sub.add_parser("synflow", help="synflow cells/s: fast whole-space scorer vs the per-cell reference")
+    q.add_argument("--cells", type=int, default=60, help="cells timed for each (default 60)")
+    q.add_argument("--dataset", default="cifar10")
+
+    from harness import cli_proxies
+
+    cli_proxies.add_parsers(sub, _add_data_dir)
     return parser
 
 
@@ -155,13 +163,25 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "synflow":
+        from harness.bench_synflow import run_benchmark as run_synflow
+
+        print(run_synflow(args.cells, args.dataset))
+        return 0
     from harness.bench_table import format_report, run_benchmark
 
     print(format_report(run_benchmark(args.data_dir)))
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench}
+def cmd_proxies(args: argparse.Namespace) -> int:
+    from harness import cli_proxies
+
+    return cli_proxies.run(args)
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench,
+            "proxies": cmd_proxies}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,8 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, DataNotFoundError, TableImportError, TableCorruptError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ConfigError, DataNotFoundError, TableImportError, TableCorruptError, FileNotFoundError, KeyError,
+            ValueError) as exc:
+        if os.environ.get("NAS_HARNESS_DEBUG"):
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}\n(set NAS_HARNESS_DEBUG=1 for the traceback)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

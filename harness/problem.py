@@ -95,3 +95,5 @@ class Problem:
     oracle: TabularOracle | None = None
     loaders: Any = None
     device: str = "cpu"
+    #: where image data is, for strategies that need images (proxies, supernets)
+    data_dir: str | None = None

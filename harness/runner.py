@@ -93,7 +93,7 @@ def run_job(job: Job) -> dict[str, Any]:
         table = load_table(job.data_dir)
         space = NB201Space()
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
-        problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle)
+        problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
         with table.sealed():

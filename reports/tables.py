@@ -11,7 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reports.published import PAPER_ROW_OF, TABLE1, TABLE1_OPTIMAL
+import json
+import math
+import re
+
+from reports.published import TABLE1_OPTIMAL, paper_row
 
 DATASET_ORDER = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 DATASET_TITLE = {"cifar10-valid": "CIFAR-10 (valid run)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
@@ -27,7 +31,14 @@ class Row:
 
 
 def _fmt(mean: float, std: float | None) -> str:
+    if math.isnan(mean):
+        return "–"
     return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def _natural(label: str) -> list:
+    """Sort key that puts k10 before k50 before k100."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label)]
 
 
 def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[list[str], list[Row]]:
@@ -35,7 +46,8 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
     done = runs[runs["status"] == "done"]
     datasets = [d for d in DATASET_ORDER if d in set(runs["dataset"])]
     rows: list[Row] = []
-    for label, group in done.groupby("label", sort=False):
+    for label in sorted(done["label"].unique(), key=_natural):
+        group = done[done["label"] == label]
         cells = {}
         for dataset in datasets:
             sub = group[group["dataset"] == dataset]
@@ -44,11 +56,11 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
                                   _fmt(sub["test_acc"].mean(), sub["test_acc"].std(ddof=0)))
         seeds = group.groupby("dataset")["seed"].nunique()
         rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
-        paper_row = PAPER_ROW_OF.get(str(group["strategy"].iloc[0]))
-        if paper_row:
-            published = TABLE1[paper_row]
-            rows.append(Row(f"{paper_row} (paper)", "paper",
-                            {d: (_fmt(*published[d][0]), _fmt(*published[d][1])) for d in datasets if d in published}))
+        published = paper_row(str(group["strategy"].iloc[0]), json.loads(group["hyperparameters"].iloc[0]))
+        if published:
+            name, values = published
+            rows.append(Row(f"{name}, paper", "paper",
+                            {d: (_fmt(*values[d][0]), _fmt(*values[d][1])) for d in datasets if d in values}))
     if population:
         rows.append(Row("all cells (table)", "table", {
             d: (_fmt(v.mean(), v.std()), _fmt(t.mean(), t.std())) for d, (v, t) in population.items() if d in datasets

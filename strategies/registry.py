@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 _REGISTRY: dict[str, type] = {}
-BUILTIN_MODULES: tuple[str, ...] = ("strategies.random_pick", "strategies.random_search", "strategies.rea")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "strategies.random_pick", "strategies.random_search", "strategies.rea", "strategies.zero_cost",
+)
 T = TypeVar("T", bound=type)
 
 

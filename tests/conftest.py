@@ -10,6 +10,7 @@ import pytest
 
 # Never touch the user's cache: every test session imports tables into a fresh folder.
 os.environ["NAS_HARNESS_CACHE"] = tempfile.mkdtemp(prefix="nas-harness-test-cache-")
+os.environ["NAS_HARNESS_SCORES"] = tempfile.mkdtemp(prefix="nas-harness-test-scores-")
 
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "assets"

@@ -22,7 +22,7 @@ def test_run_then_report_markdown_and_latex(tmp_path, capsys, synthetic_data_dir
     assert "4 runs, 0 already done, 4 finished now, 0 failed" in capsys.readouterr().out
     assert main(["report", "cli", "--results-dir", results, "--data-dir", str(synthetic_data_dir)]) == 0
     out = capsys.readouterr().out
-    assert "| random_pick |" in out and "*Random baseline (paper)*" in out and "*optimal (table)*" in out
+    assert "| random_pick |" in out and "*Random baseline (Table 1), paper*" in out and "*optimal (table)*" in out
     assert "83.20 ± 13.28" in out  # the published row is printed beside the measured one
     tex = tmp_path / "t.tex"
     assert main(["report", "cli", "--results-dir", results, "--format", "latex", "--out", str(tex)]) == 0
@@ -84,3 +84,42 @@ def test_latex_table_compiles(tmp_path, synthetic_data_dir):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_proxies_list_and_score(tmp_path, capsys):
+    assert main(["proxies", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "synflow" in out and "data-free" in out and "nwot" in out
+    args = ["proxies", "score", "--proxy", "synflow", "--dataset", "ImageNet16-120", "--sample", "3", "--n-jobs", "1",
+            "--scores-dir", str(tmp_path)]
+    assert main(args) == 0
+    assert "cells scored with synflow on ImageNet16-120" in capsys.readouterr().out
+    assert list((tmp_path / "nb201").glob("synflow__ImageNet16-120__3x16x16__i0__v1.npz"))
+    assert main(["proxies", "score", "--proxy", "zen", "--all"]) == 2
+
+
+def test_proxies_correlate_writes_tables_and_figures(tmp_path, capsys, synthetic_data_dir):
+    import numpy as np
+
+    from conftest import synthetic_accuracy
+    from spaces.nb201.codec import Arch
+    from strategies.proxies.cache import save_scores
+    from strategies.proxies.scoring import ScoringSetup
+
+    ops = np.array([Arch.from_lex_index(i).ops for i in range(15625)])
+    noisy = synthetic_accuracy(ops) + np.random.default_rng(0).normal(0, 2, 15625)
+    save_scores(ScoringSetup("synflow", "cifar10"), 10.0 ** (noisy / 10), {}, tmp_path)
+    out_dir = tmp_path / "corr"
+    assert main(["proxies", "correlate", "--proxies", "synflow", "--datasets", "cifar10", "--no-compute",
+                 "--scores-dir", str(tmp_path), "--out-dir", str(out_dir), "--data-dir", str(synthetic_data_dir)]) == 0
+    text = (out_dir / "correlation.md").read_text()
+    assert "| synflow | cifar10 | test | 15625 |" in text and "0.74" in text and "K=10 expected" in text
+    assert (out_dir / "figures" / "synflow__cifar10.png").stat().st_size > 5000
+    assert (out_dir / "figures" / "synflow__cifar10.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_bench_synflow_prints_the_ratio(capsys):
+    assert main(["bench", "synflow", "--cells", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "ratio fast / reference" in out and "max relative difference" in out

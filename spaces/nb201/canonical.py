@@ -90,3 +90,36 @@ def canonical(arch: Arch, mode: Mode = "nb201") -> Arch:
 def n_unique_cells(mode: Mode = "nb201") -> int:
     """Number of classes over the whole space: 6,466 (``nb201``) or 4,930 (``functional``)."""
     return len(_representatives(mode))
+
+
+def pruned(arch: Arch) -> Arch:
+    """``arch`` with every edge that cannot influence the output set to ``none``.
+
+    An edge is dead when its target node does not feed the output, or when it carries an
+    all-zero node through ``skip_connect`` or ``avg_pool_3x3`` (zero in, exactly zero out).
+    A convolution fed by zeros is *kept*: its bias makes it non-zero in the proxy network.
+    Dead edges change no activation on the way to the output and get zero gradients, so every
+    gradient- or output-based proxy (synflow, snip, grasp, grad_norm, jacob_cov) scores
+    ``arch`` and ``pruned(arch)`` identically -- the exact dedupe used by whole-space scoring.
+    (nwot also reads the ReLUs of dead branches, so it does not use this.)
+    """
+    ops = list(arch.ops)
+    changed = True
+    while changed:  # pruning an edge can disconnect another node: iterate to a fixed point
+        changed = False
+        feeds_output = {3: True}
+        for node in (2, 1):
+            feeds_output[node] = any(ops[e] != 0 and feeds_output[dst] for e, (dst, src) in enumerate(EDGES) if src == node)
+        zero = {0: False}
+        for node in (1, 2, 3):
+            live = False
+            for e, (dst, src) in enumerate(EDGES):
+                if dst != node or ops[e] == 0:
+                    continue
+                dead = not feeds_output[dst] or (zero[src] and OPS[ops[e]] in ("skip_connect", "avg_pool_3x3"))
+                if dead:
+                    ops[e], changed = 0, True
+                else:
+                    live = True
+            zero[node] = not live
+    return Arch(tuple(ops))

@@ -1,0 +1,63 @@
+"""Zero-cost NAS (Abdelfattah et al. 2021; ALGORITHMS.md, "Zero-cost NAS baseline").
+
+Draw ``k`` cells uniformly with the run's rng, score each with a training-free proxy, return
+the best score. It never queries the benchmark, so its search budget use is zero. Scores come
+from the whole-space cache (``nas-harness proxies score``) when it holds them, else they are
+computed here with the same network and seeds, so the result is the same either way.
+Sampling is i.i.d. (a repeated cell is scored once); ties go to the first drawn.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from harness.problem import Problem, SearchLog
+from strategies.base import Strategy
+from strategies.registry import register
+
+
+@register("zero_cost")
+class ZeroCostNAS(Strategy):
+    kind = "proxy"
+    #: cheap settings for the conformance suite
+    conformance_kwargs = {"k": 5}
+
+    def __init__(self, k: int = 100, proxy: str = "synflow", init_seed: int = 0, batch_seed: int = 0) -> None:
+        from strategies.proxies import get_proxy
+
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        get_proxy(proxy)  # unknown proxy -> KeyError listing the registered ones
+        self.k = k
+        self.proxy = proxy
+        self.init_seed = init_seed
+        self.batch_seed = batch_seed
+
+    def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
+        from strategies.proxies.cache import load_scores
+        from strategies.proxies.scoring import ScoringSetup
+
+        setup = ScoringSetup(self.proxy, problem.dataset, self.init_seed, self.batch_seed, data_dir=problem.data_dir)
+        candidates = [problem.space.sample(rng) for _ in range(self.k)]
+        cached = load_scores(setup)
+        scorer = None
+        best, best_score = None, -math.inf
+        seen: dict[Any, float] = {}
+        for step, arch in enumerate(candidates, start=1):
+            if arch not in seen:
+                value = cached[arch.lex_index]
+                if np.isnan(value):
+                    if scorer is None:
+                        from strategies.proxies.cache import _scorer
+
+                        scorer = _scorer(setup)
+                    value = scorer.score(arch)
+                seen[arch] = float(value)
+            score = seen[arch]
+            comparable = -math.inf if math.isnan(score) else score  # a NaN score never wins
+            if best is None or comparable > best_score:
+                best, best_score = arch, comparable
+            log.row(step=step, arch=arch.to_str(), proxy_score=score, incumbent=best.to_str())
+        return best

@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results-dir", default="results", help="records go to RESULTS_DIR/<experiment>/ (default: results)")
     p.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--scale", choices=("paper", "cpu"), help="one-shot strategies: the published protocol or the CPU preset")
     _add_data_dir(p)
 
     p = sub.add_parser("report", help="comparison table of an experiment, from its run records")
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = bench_sub.add_parser("synflow", help="synflow cells/s: fast whole-space scorer vs the per-cell reference")
     q.add_argument("--cells", type=int, default=60, help="cells timed for each (default 60)")
     q.add_argument("--dataset", default="cifar10")
+    q = bench_sub.add_parser("supernet", help="one DARTS search step: fast vs plain supernet (time and peak memory)")
+    q.add_argument("--steps", type=int, default=3)
+    q.add_argument("--threads", type=int, default=2)
 
     from harness import cli_proxies
 
@@ -91,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_config
     from harness.runner import run_experiment
 
-    config = load_config(args.config, overrides={"data_dir": args.data_dir})
+    config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale})
     try:
         summary = run_experiment(config, results_root=args.results_dir, n_jobs=args.n_jobs, progress=not args.no_progress)
     except KeyboardInterrupt:
@@ -163,6 +167,11 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "supernet":
+        from harness.bench_supernet import run_benchmark as run_supernet
+
+        print(run_supernet(args.steps, args.threads))
+        return 0
     if args.bench_command == "synflow":
         from harness.bench_synflow import run_benchmark as run_synflow
 

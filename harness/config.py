@@ -18,8 +18,9 @@ from harness.problem import Budget
 BACKENDS = ("loky", "threading", "sequential", "dask")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
-    "n_jobs", "backend", "scheduler", "plugins", "data_dir",
+    "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on",
 }
+SCALE_NAMES = ("paper", "cpu")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
 RESERVED_STRATEGY_KEYS = {"name", "label"}
 
@@ -50,6 +51,8 @@ class ExperimentConfig:
     plugins: tuple[str, ...] = ()
     data_dir: str | None = None
     description: str = ""
+    #: extra datasets whose tables the final cell is also looked up in (transfer, e.g. CIFAR-10 search)
+    evaluate_on: tuple[str, ...] = ()
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -101,6 +104,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         seeds = []
     elif len(set(seeds)) != len(seeds):
         errors.append(f"seeds contain duplicates: {seeds}")
+    evaluate_on = raw.get("evaluate_on", [])
+    for dataset in evaluate_on:
+        if dataset not in DATASETS:
+            errors.append(f"unknown dataset {dataset!r} in evaluate_on; valid datasets: {list(DATASETS)}")
     epochs = raw.get("epochs", 200)
     if epochs not in (200, 12):
         errors.append(f"epochs must be 200 or 12 (the NB201 fidelities), got {epochs!r}")
@@ -127,18 +134,24 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     if backend == "dask" and not scheduler:
         errors.append("backend 'dask' needs scheduler = \"tcp://host:port\" (the address of a running Dask scheduler)")
 
-    specs = _parse_strategies(raw.get("strategies", []), errors)
+    scale = raw.get("scale", "paper")
+    if scale not in SCALE_NAMES:
+        errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
+        scale = "paper"
+    specs = _parse_strategies(raw.get("strategies", []), errors, scale)
     if errors:
         raise ConfigError(f"invalid config {source}:\n" + "\n".join(f"  - {e}" for e in errors))
     return ExperimentConfig(
         name=name, space=space, datasets=tuple(datasets), seeds=tuple(seeds), strategies=tuple(specs),
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
+        evaluate_on=tuple(evaluate_on),
     )
 
 
-def _parse_strategies(entries: Any, errors: list[str]) -> list[StrategySpec]:
+def _parse_strategies(entries: Any, errors: list[str], scale: str = "paper") -> list[StrategySpec]:
     from strategies import registry
+    from strategies.base import hyperparameter_names
 
     if not isinstance(entries, list) or not entries:
         errors.append(f"strategies must be a non-empty array of tables ([[strategies]]); registered: {registry.names()}")
@@ -156,6 +169,11 @@ def _parse_strategies(entries: Any, errors: list[str]) -> list[StrategySpec]:
         except KeyError as exc:
             errors.append(str(exc.args[0]))
             continue
+        if getattr(cls, "kind", "") == "one-shot":  # the scale preset fills what the entry leaves unset
+            from strategies.oneshot import SCALES
+
+            valid = hyperparameter_names(cls)
+            kwargs = {**{k: v for k, v in SCALES[scale].items() if k in valid}, **kwargs}
         problems = check_kwargs(cls, kwargs)
         errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
         if not problems:  # store every hyperparameter, defaults included, so the run key is explicit
@@ -168,11 +186,11 @@ def _parse_strategies(entries: Any, errors: list[str]) -> list[StrategySpec]:
 
 def check_kwargs(cls: type, kwargs: dict[str, Any]) -> list[str]:
     """Unknown names, wrong types, and whatever ``__init__`` itself rejects."""
-    from strategies.base import hyperparameter_names
+    from strategies.base import hyperparameter_hints, hyperparameter_names
 
     valid = hyperparameter_names(cls)
     problems = [f"unknown hyperparameter {k!r}; valid: {valid}" for k in kwargs if k not in valid]
-    hints = typing.get_type_hints(cls.__init__)
+    hints = hyperparameter_hints(cls)
     for key, value in kwargs.items():
         expected = hints.get(key)
         if expected is not None and not _matches(value, expected):

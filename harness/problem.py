@@ -97,3 +97,7 @@ class Problem:
     device: str = "cpu"
     #: where image data is, for strategies that need images (proxies, supernets)
     data_dir: str | None = None
+    #: one-shot strategies checkpoint here every epoch and resume from it when it exists
+    checkpoint_path: Any = None
+    #: called with the finished epoch number (progress reports; tests interrupt runs with it)
+    epoch_callback: Any = None

@@ -18,6 +18,8 @@ FIELDS = (
     "epochs", "budget", "status", "error", "final", "search", "trajectory", "timing", "provenance",
 )
 VOLATILE = ("timing", "provenance")
+#: trajectory fields that measure the machine, not the search (left out of same-seed comparisons)
+VOLATILE_ROW_KEYS = ("epoch_wall_s",)
 TMP_MARK = ".tmp-"
 
 
@@ -82,5 +84,11 @@ def remove_stale_temporaries(results_dir: Path) -> int:
 
 
 def deterministic_view(record: dict[str, Any]) -> dict[str, Any]:
-    """The record without its volatile parts, for same-seed comparisons."""
-    return {k: v for k, v in record.items() if k not in VOLATILE}
+    """The record without its volatile parts (timings, provenance), for same-seed comparisons."""
+    view = {k: v for k, v in record.items() if k not in VOLATILE}
+    view["trajectory"] = [strip_volatile(row) for row in record.get("trajectory", [])]
+    return view
+
+
+def strip_volatile(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in VOLATILE_ROW_KEYS}

@@ -34,6 +34,8 @@ class Job:
     budget: Budget
     data_dir: str | None = None
     plugins: tuple[str, ...] = ()
+    checkpoint_dir: str | None = None
+    evaluate_on: tuple[str, ...] = ()
 
     def key(self) -> dict[str, Any]:
         """What defines the run apart from its seed; the experiment name is deliberately left out."""
@@ -57,13 +59,14 @@ class SweepSummary:
     failures: list[str] = field(default_factory=list)
 
 
-def expand(config: ExperimentConfig) -> list[Job]:
+def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[Job]:
     """strategies x datasets x seeds, in a fixed order."""
     return [
         Job(
             experiment=config.name, label=spec.label, strategy=spec.name, kwargs=dict(spec.kwargs),
             space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
-            data_dir=config.data_dir, plugins=config.plugins,
+            data_dir=config.data_dir, plugins=config.plugins, checkpoint_dir=checkpoint_dir,
+            evaluate_on=tuple(d for d in config.evaluate_on if d != dataset),
         )
         for spec in config.strategies
         for dataset in config.datasets
@@ -93,7 +96,9 @@ def run_job(job: Job) -> dict[str, Any]:
         table = load_table(job.data_dir)
         space = NB201Space()
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
-        problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir)
+        checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
+        problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,
+                          checkpoint_path=checkpoint)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
         with table.sealed():
@@ -102,8 +107,13 @@ def run_job(job: Job) -> dict[str, Any]:
         if not space.is_member(arch):
             raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
         record["final"] = final_evaluation(table, arch, job.dataset)
+        if job.evaluate_on:
+            record["final"]["transfer"] = {d: final_evaluation(table, arch, d) for d in job.evaluate_on}
         record["search"] = {"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds}
+        annotate_genotypes(log.rows, table, job.dataset)
         record["status"] = "done"
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)  # a finished run needs no resume point
     except Exception as exc:  # a failing run is recorded, the sweep goes on
         search_wall = time.time() - started
         record["status"] = "failed"
@@ -115,6 +125,17 @@ def run_job(job: Job) -> dict[str, Any]:
         "search_wall_time_s": search_wall,
     }
     return record
+
+
+def annotate_genotypes(rows: list[dict[str, Any]], table: Any, dataset: str) -> None:
+    """Add the table's accuracy of each epoch's derived cell, *after* the search, for plots only."""
+    from spaces.nb201.codec import Arch
+
+    for row in rows:
+        if "genotype" in row:
+            arch = Arch.from_str(row["genotype"])
+            row["table_valid_acc"] = table.query(arch, dataset, "valid", 200)
+            row["table_test_acc"] = table.query(arch, dataset, "test", 200)
 
 
 def final_evaluation(table: Any, arch: Any, dataset: str) -> dict[str, Any]:
@@ -165,7 +186,7 @@ def run_experiment(
     results_dir = Path(results_root) / config.name
     results_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(results_dir)
-    jobs = expand(config)
+    jobs = expand(config, str(results_dir / "checkpoints"))
     todo, skipped = pending_jobs(jobs, results_dir)
     summary = SweepSummary(results_dir=results_dir, total=len(jobs), skipped=skipped)
     if not todo:

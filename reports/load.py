@@ -1,4 +1,7 @@
-"""Load every record of an experiment into one flat pandas DataFrame (one row per run)."""
+"""Load every record of an experiment into one flat pandas DataFrame.
+
+One row per run and evaluated dataset: the search dataset first, then every dataset the final
+cell was also looked up in (``evaluate_on``, e.g. a CIFAR-10 search evaluated on all three)."""
 from __future__ import annotations
 
 import json
@@ -9,8 +12,8 @@ import pandas as pd
 from harness.records import iter_records
 
 COLUMNS = [
-    "run_id", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch", "arch_index", "valid_acc", "test_acc",
-    "params_M", "flops_M", "n_queries", "simulated_time_s", "search_wall_time_s",
+    "run_id", "search_dataset", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch",
+    "arch_index", "valid_acc", "test_acc", "params_M", "flops_M", "n_queries", "simulated_time_s", "search_wall_time_s",
 ]
 
 
@@ -19,14 +22,17 @@ def load_runs(results_dir: str | Path) -> pd.DataFrame:
     for record in iter_records(Path(results_dir)):
         final = record.get("final") or {}
         search = record.get("search") or {}
-        rows.append({
-            "run_id": record["run_id"], "label": record.get("label", record.get("strategy")),
-            "strategy": record.get("strategy"),
-            "hyperparameters": json.dumps(record.get("hyperparameters"), sort_keys=True), "dataset": record.get("dataset"), "seed": record.get("seed"),
-            "status": record.get("status"), "arch": final.get("arch"), "arch_index": final.get("arch_index"),
-            "valid_acc": final.get("valid_acc"), "test_acc": final.get("test_acc"),
-            "params_M": final.get("params_M"), "flops_M": final.get("flops_M"),
-            "n_queries": search.get("n_queries"), "simulated_time_s": search.get("simulated_time_s"),
+        base = {
+            "run_id": record["run_id"], "search_dataset": record.get("dataset"),
+            "label": record.get("label", record.get("strategy")), "strategy": record.get("strategy"),
+            "hyperparameters": json.dumps(record.get("hyperparameters"), sort_keys=True), "seed": record.get("seed"),
+            "status": record.get("status"), "n_queries": search.get("n_queries"),
+            "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
-        })
+        }
+        # one row per dataset the final cell was evaluated on: the search dataset, then transfers
+        evaluations = {record.get("dataset"): final, **(final.get("transfer") or {})}
+        for dataset, result in evaluations.items():
+            rows.append({**base, "dataset": dataset, **{k: result.get(k) for k in (
+                "arch", "arch_index", "valid_acc", "test_acc", "params_M", "flops_M")}})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -32,8 +32,27 @@ class Strategy(abc.ABC):
 
 
 def hyperparameter_names(cls: type) -> list[str]:
-    params = inspect.signature(cls.__init__).parameters.values()
-    return [p.name for p in params if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    """Keyword arguments of ``__init__``; a ``**kwargs`` passes on to the parent's, which count too."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or klass is object:
+            continue
+        params = inspect.signature(klass.__init__).parameters.values()
+        names += [p.name for p in params if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.name not in names]
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def hyperparameter_hints(cls: type) -> dict[str, object]:
+    import typing
+
+    hints: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):
+        if "__init__" in vars(klass) and klass is not object:
+            hints.update(typing.get_type_hints(klass.__init__))
+    return hints
 
 
 class AskTellStrategy(Strategy):

@@ -8,6 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# One intra-op thread: the suite also runs worker processes, and oversubscribed OpenMP threads
+# spin instead of working (a tiny supernet step went from 50 ms to 160 ms with two threads).
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
 # Never touch the user's cache: every test session imports tables into a fresh folder.
 os.environ["NAS_HARNESS_CACHE"] = tempfile.mkdtemp(prefix="nas-harness-test-cache-")
 os.environ["NAS_HARNESS_SCORES"] = tempfile.mkdtemp(prefix="nas-harness-test-scores-")
@@ -117,3 +123,20 @@ def write_config(path: Path, data_dir: Path, **fields) -> Path:
         lines += [f"{k} = {json.dumps(v)}" for k, v in spec.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def image_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with a tiny CIFAR-10 pickle set (random images, 40 per batch file), built here."""
+    import pickle
+
+    root = tmp_path_factory.mktemp("images")
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = (np.arange(40) % 10).tolist()
+        batch = {b"data": rng.integers(0, 256, size=(40, 3072), dtype=np.uint8), b"labels": labels}
+        with open(folder / name, "wb") as fh:
+            pickle.dump(batch, fh)
+    return root

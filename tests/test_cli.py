@@ -123,3 +123,10 @@ def test_bench_synflow_prints_the_ratio(capsys):
     assert main(["bench", "synflow", "--cells", "4"]) == 0
     out = capsys.readouterr().out
     assert "ratio fast / reference" in out and "max relative difference" in out
+
+
+@pytest.mark.slow
+def test_bench_supernet_prints_time_memory_and_ratio(capsys):
+    assert main(["bench", "supernet", "--steps", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "speed-up" in out and "peak" in out and "s/step" in out

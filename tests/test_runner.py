@@ -122,3 +122,24 @@ def test_dask_backend_on_a_loopback_local_cluster(tmp_path, synthetic_data_dir):
     assert {k: deterministic_view(v) for k, v in records(summary).items()} == {
         k: deterministic_view(v) for k, v in records(reference).items()
     }
+
+
+def test_one_shot_run_records_diagnostics_and_transfer(tmp_path, synthetic_data_dir, image_data_dir):
+    """The table accuracies of each epoch's cell are added after the search; the checkpoint goes."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(synthetic_data_dir, data)
+    shutil.copytree(image_data_dir / "cifar-10-batches-py", data / "cifar-10-batches-py")
+    tiny = {"name": "darts_v1", "epochs": 2, "channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 4,
+            "batch_size": 16, "hessian_every": 1}
+    _, summary = run(tmp_path, data, seeds=[0], strategies=[tiny], evaluate_on=["cifar10", "cifar100"])
+    (rec,) = records(summary).values()
+    assert rec["status"] == "done", rec["error"]
+    assert [r["epoch"] for r in rec["trajectory"]] == [1, 2]
+    assert all("table_test_acc" in r and "hessian_eigenvalue" in r for r in rec["trajectory"])
+    assert set(rec["final"]["transfer"]) == {"cifar100"}
+    assert not list((summary.results_dir / "checkpoints").glob("*.pt"))
+    from reports.load import load_runs
+
+    assert sorted(load_runs(summary.results_dir)["dataset"]) == ["cifar10", "cifar100"]

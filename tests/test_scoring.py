@@ -54,22 +54,6 @@ def test_different_init_seeds_give_different_synflow():
         arch, ScoringSetup("synflow", "cifar10", init_seed=1, **SMALL))
 
 
-@pytest.fixture(scope="module")
-def image_data_dir(tmp_path_factory):
-    """A data folder with a tiny CIFAR-10 pickle set (random images), built here."""
-    import pickle
-
-    root = tmp_path_factory.mktemp("images")
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, size=(40, 3072), dtype=np.uint8), b"labels": rng.integers(0, 10, 40).tolist()}
-        with open(folder / name, "wb") as fh:
-            pickle.dump(batch, fh)
-    return root
-
-
 @pytest.mark.parametrize("proxy", ["snip", "grasp", "jacob_cov", "grad_norm"])
 def test_data_dependent_proxies_depend_only_on_the_seeded_batch(proxy, image_data_dir):
     arch = Arch.from_str("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")

@@ -1,0 +1,62 @@
+"""``nas-harness bench supernet``: one DARTS first-order search step, fast vs plain supernet.
+
+Each implementation runs in a fresh subprocess (so their peak memories are measured apart):
+the NB201 supernet (C=16, N=5, 10 classes), batch 64 of 32x32 images, 2 intra-op threads;
+a step is a weight step (SGD) on a train batch then an alpha step (Adam) on a valid batch,
+exactly as the DARTS strategy runs it. The median of the timed steps is reported, after one
+warm-up step. Reference figure (reported, not measured here): the NB201 authors' DARTS
+supernet takes about 4.2 s per such step on this kind of 2-core machine.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+_STEP = """
+import json, resource, statistics, sys, time
+import torch, torch.nn.functional as F
+from spaces.nb201.supernet import Supernet
+impl, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads)
+g = torch.Generator().manual_seed(0)
+net = Supernet(10, 16, 5, impl, seed=0)
+alpha = (1e-3 * torch.randn(6, 5, generator=g)).requires_grad_()
+w_opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, nesterov=True, weight_decay=5e-4)
+a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
+x, y = torch.randn(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+vx, vy = torch.randn(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+times = []
+for i in range(steps + 1):
+    t0 = time.perf_counter()
+    w_opt.zero_grad()
+    F.cross_entropy(net(x, torch.softmax(alpha, -1).detach()), y).backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+    w_opt.step()
+    a_opt.zero_grad()
+    (alpha.grad,) = torch.autograd.grad(F.cross_entropy(net(vx, torch.softmax(alpha, -1)), vy), [alpha])
+    a_opt.step()
+    if i:
+        times.append(time.perf_counter() - t0)
+print(json.dumps({"step_s": statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _measure(impl: str, steps: int, threads: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", _STEP, impl, str(steps), str(threads)], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_benchmark(steps: int = 3, threads: int = 2) -> str:
+    plain, fast = _measure("plain", steps, threads), _measure("fast", steps, threads)
+    ratio = plain["step_s"] / fast["step_s"]
+    return "\n".join([
+        f"DARTS 1st-order search step, NB201 supernet C=16 N=5, batch 64, 32x32, {threads} threads (median of {steps})",
+        f"  plain supernet (every op separately): {plain['step_s']:6.2f} s/step, peak {plain['rss_mb']:7.0f} MB",
+        f"  fast supernet:                        {fast['step_s']:6.2f} s/step, peak {fast['rss_mb']:7.0f} MB",
+        f"  speed-up {ratio:.2f}x (target >= 2x: {'met' if ratio >= 2 else 'MISSED'}); peak memory fast/plain "
+        f"{fast['rss_mb'] / plain['rss_mb']:.2f} (target <= 1: {'met' if fast['rss_mb'] <= plain['rss_mb'] else 'MISSED'})",
+        "  reported, not measured here: the NB201 authors' DARTS supernet ~4.2 s per such step on a 2-core machine",
+    ])

@@ -1,0 +1,160 @@
+"""The NAS-Bench-201 weight-sharing supernet (ALGORITHMS.md, "Search supernet").
+
+One 6x5 matrix of edge weights (computed by the strategy from alpha, a Dirichlet sample,
+Gumbel hard weights or a Gaussian sample) is shared by all cells. Every edge carries all
+five ops, ``none`` included: MixedOp = sum_k w_k op_k(x). Search cells use conv bias and
+BN with ``affine=False``; as the strategies only run the supernet in train mode, BN always
+normalises with batch statistics and keeps no running statistics.
+
+Two implementations of the same function over the *same parameters*, chosen by ``impl``:
+
+* ``plain``: every op of every edge computed separately, as in the NB201 authors' code;
+* ``fast``: per source node one ReLU, one convolution call for the 3x3 and one for the 1x1
+  kernels of all edges leaving it, each followed by one BN whose per-channel scale *is* the
+  edge weight (so weighting costs no pass of its own), one average pool, fused multiply-adds
+  for skip and pool; ``none`` costs nothing (its output is zero, and so is its gradient).
+
+``chosen`` (GDAS) computes only the op with index ``chosen[e]`` on each edge; the other ops
+add their hard weight (zero-valued, but carrying gradient) instead of their output.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from spaces.nb201.codec import EDGES, N_OPS
+from spaces.nb201.network import ResidualReduction
+
+NONE, SKIP, CONV1, CONV3, POOL = range(N_OPS)
+OUT_EDGES = {src: [e for e, (_, s) in enumerate(EDGES) if s == src] for src in (0, 1, 2)}
+
+
+def _kaiming_uniform_(tensor: torch.Tensor, fan_in: int, generator: torch.Generator | None) -> None:
+    """PyTorch's default Conv2d init (kaiming_uniform with a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    bound = 1.0 / math.sqrt(fan_in)
+    with torch.no_grad():
+        tensor.uniform_(-bound, bound, generator=generator)
+
+
+class SearchCell(nn.Module):
+    """Four nodes, six mixed edges; parameters stacked per edge so both implementations share them."""
+
+    def __init__(self, channels: int, impl: str = "fast", generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        if impl not in ("plain", "fast"):
+            raise ValueError(f"unknown supernet implementation {impl!r}; expected 'plain' or 'fast'")
+        c = channels
+        self.impl = impl
+        self.w1 = nn.Parameter(torch.empty(len(EDGES), c, c, 1, 1))
+        self.b1 = nn.Parameter(torch.empty(len(EDGES), c))
+        self.w3 = nn.Parameter(torch.empty(len(EDGES), c, c, 3, 3))
+        self.b3 = nn.Parameter(torch.empty(len(EDGES), c))
+        for e in range(len(EDGES)):
+            _kaiming_uniform_(self.w1[e], c, generator)
+            _kaiming_uniform_(self.b1[e], c, generator)
+            _kaiming_uniform_(self.w3[e], 9 * c, generator)
+            _kaiming_uniform_(self.b3[e], 9 * c, generator)
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int] | None = None) -> torch.Tensor:
+        if chosen is not None:
+            return self._forward_chosen(x, weights, chosen)
+        return self._forward_fast(x, weights) if self.impl == "fast" else self._forward_plain(x, weights)
+
+    # ---- the reference: every op separately ------------------------------------------------
+    def _op(self, op: int, e: int, x: torch.Tensor) -> torch.Tensor:
+        if op == NONE:
+            return x.mul(0.0)
+        if op == SKIP:
+            return x
+        if op == POOL:
+            return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+        if op == CONV1:
+            y = F.conv2d(F.relu(x), self.w1[e], self.b1[e])
+        else:
+            y = F.conv2d(F.relu(x), self.w3[e], self.b3[e], padding=1)
+        return F.batch_norm(y, None, None, training=True)
+
+    def _forward_plain(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for node in (1, 2, 3):
+            total = 0
+            for e, (dst, src) in enumerate(EDGES):
+                if dst == node:
+                    total = total + sum(weights[e, k] * self._op(k, e, nodes[src]) for k in range(N_OPS))
+            nodes.append(total)
+        return nodes[3]
+
+    # ---- the fast path ----------------------------------------------------------------------
+    def _forward_fast(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        c = self.w3.shape[1]
+        nodes = [x]
+        incoming: dict[int, torch.Tensor] = {}
+        for src in (0, 1, 2):
+            if src > 0:
+                nodes.append(incoming.pop(src))
+            h = nodes[src]
+            edges = OUT_EDGES[src]
+            relu = F.relu(h)
+            # all 3x3 (then all 1x1) convolutions leaving this node in one call; the edge weight
+            # is folded into BN's scale, so weighting costs no extra pass over the activations
+            conv3 = F.batch_norm(F.conv2d(relu, self.w3[edges].reshape(-1, c, 3, 3), self.b3[edges].reshape(-1), padding=1),
+                                 None, None, weight=weights[edges, CONV3].repeat_interleave(c), training=True)
+            conv1 = F.batch_norm(F.conv2d(relu, self.w1[edges].reshape(-1, c, 1, 1), self.b1[edges].reshape(-1)),
+                                 None, None, weight=weights[edges, CONV1].repeat_interleave(c), training=True)
+            pool = F.avg_pool2d(h, 3, stride=1, padding=1, count_include_pad=False)
+            for i, e in enumerate(edges):
+                part = conv3[:, i * c : (i + 1) * c] + conv1[:, i * c : (i + 1) * c]
+                part = torch.addcmul(torch.addcmul(part, h, weights[e, SKIP]), pool, weights[e, POOL])
+                dst = EDGES[e][0]
+                incoming[dst] = part if dst not in incoming else incoming[dst] + part
+        return incoming[3]
+
+    # ---- GDAS: one op per edge ----------------------------------------------------------------
+    def _forward_chosen(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int]) -> torch.Tensor:
+        nodes = [x]
+        for node in (1, 2, 3):
+            total = 0
+            for e, (dst, src) in enumerate(EDGES):
+                if dst != node:
+                    continue
+                k = chosen[e]
+                others = sum(weights[e, j] for j in range(N_OPS) if j != k)
+                total = total + weights[e, k] * self._op(k, e, nodes[src]) + others
+            nodes.append(total)
+        return nodes[3]
+
+
+class Supernet(nn.Module):
+    """stem -> N search cells -> reduction -> N cells -> reduction -> N cells -> head."""
+
+    def __init__(self, num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5, impl: str = "fast",
+                 seed: int = 0) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # the stem, reductions and head use PyTorch's default init
+            self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+            layers: list[nn.Module] = []
+            c = channels
+            for stage in range(3):
+                if stage > 0:
+                    layers.append(ResidualReduction(c, 2 * c))
+                    c *= 2
+                layers += [SearchCell(c, impl, generator) for _ in range(cells_per_stage)]
+            self.layers = nn.ModuleList(layers)
+            self.head_bn = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
+            self.classifier = nn.Linear(c, num_classes)
+
+    def set_impl(self, impl: str) -> None:
+        for layer in self.layers:
+            if isinstance(layer, SearchCell):
+                layer.impl = impl
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int] | None = None) -> torch.Tensor:
+        h = self.stem(x)
+        for layer in self.layers:
+            h = layer(h, weights, chosen) if isinstance(layer, SearchCell) else layer(h)
+        return self.classifier(self.head_bn(h).mean(dim=(2, 3)))

@@ -1,0 +1,124 @@
+"""The supernet and the one-shot loop: plain = fast, resume = uninterrupted, NaN ends a run."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from harness.problem import Budget, Problem, SearchLog
+from harness.seeding import numpy_rng
+from spaces.nb201.space import NB201Space
+from spaces.nb201.supernet import Supernet
+from strategies.registry import get
+
+TINY = {"epochs": 3, "channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 4, "batch_size": 16,
+        "hessian_every": 2}
+
+
+def _grads(net, x, y, weights, alpha):
+    net.zero_grad()
+    alpha.grad = None
+    out = net(x, weights(alpha))
+    F.cross_entropy(out, y).backward()
+    return out.detach(), alpha.grad.clone(), [p.grad.clone() for p in net.parameters()]
+
+
+@pytest.mark.parametrize("edge_weights", ["softmax", "dirichlet", "gaussian"])
+def test_fast_supernet_equals_the_plain_one(edge_weights):
+    torch.manual_seed(0)
+    net = Supernet(10, channels=6, cells_per_stage=2, impl="plain", seed=3)
+    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 10, (8,))
+    alpha = (1e-1 * torch.randn(6, 5)).requires_grad_()
+    noise = torch.rand(6, 5) + 0.1
+    weights = {
+        "softmax": lambda a: torch.softmax(a, -1),
+        "dirichlet": lambda a: (F.elu(a) + 1) * noise / ((F.elu(a) + 1) * noise).sum(-1, keepdim=True),
+        "gaussian": lambda a: torch.softmax(a + noise, -1),
+    }[edge_weights]
+    plain = _grads(net, x, y, weights, alpha)
+    net.set_impl("fast")
+    fast = _grads(net, x, y, weights, alpha)
+    assert torch.allclose(plain[0], fast[0], atol=1e-5)
+    assert torch.allclose(plain[1], fast[1], atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(plain[2], fast[2]))
+
+
+def test_chosen_ops_compute_one_op_but_pass_gradient_to_every_alpha():
+    net = Supernet(10, channels=4, cells_per_stage=1, impl="fast", seed=1)
+    alpha = torch.randn(6, 5, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    probs = torch.softmax(alpha, -1)
+    hard = F.one_hot(probs.argmax(-1), 5).float() - probs.detach() + probs
+    out = net(torch.randn(4, 3, 8, 8), hard, chosen=probs.argmax(-1).tolist())
+    F.cross_entropy(out, torch.tensor([0, 1, 2, 3])).backward()
+    assert (alpha.grad != 0).sum() >= 6  # every edge's alpha row gets gradient
+
+
+def problem(image_data_dir, checkpoint=None, callback=None):
+    return Problem(space=NB201Space(), dataset="cifar10", budget=Budget(), data_dir=str(image_data_dir),
+                   checkpoint_path=checkpoint, epoch_callback=callback)
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", ["darts_v1", "darts_v2", "gdas"])
+def test_resumed_run_ends_exactly_like_an_uninterrupted_one(name, image_data_dir, tmp_path):
+    from harness.records import strip_volatile
+
+    full_log = SearchLog()
+    full = get(name)(**TINY).search(problem(image_data_dir), numpy_rng({"r": name}, 0), full_log)
+
+    def stop_after_first(epoch):
+        if epoch == 1:
+            raise Stop
+
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(Stop):
+        get(name)(**TINY).search(problem(image_data_dir, checkpoint, stop_after_first), numpy_rng({"r": name}, 0), SearchLog())
+    assert checkpoint.is_file()
+    resumed_log = SearchLog()
+    resumed = get(name)(**TINY).search(problem(image_data_dir, checkpoint), numpy_rng({"r": name}, 0), resumed_log)
+    assert resumed == full
+    assert [strip_volatile(r) for r in resumed_log.rows] == [strip_volatile(r) for r in full_log.rows]
+
+
+def test_trajectory_has_the_diagnostics(image_data_dir):
+    log = SearchLog()
+    get("darts_v1")(**TINY).search(problem(image_data_dir), numpy_rng({"d": 1}, 0), log)
+    assert [r["epoch"] for r in log.rows] == [1, 2, 3]
+    row = log.rows[-1]
+    for key in ("genotype", "skip_connections", "train_loss", "train_acc", "valid_loss", "valid_acc", "alpha",
+                "epoch_wall_s", "w_lr"):
+        assert key in row
+    assert "hessian_eigenvalue" in log.rows[1] and "hessian_eigenvalue" not in log.rows[0]
+    assert math.isfinite(row["hessian_eigenvalue"]) and np.array(row["alpha"]).shape == (6, 5)
+    assert row["w_lr"] < TINY.get("w_lr", 0.025)  # cosine schedule has moved
+
+
+def test_nan_loss_fails_with_epoch_and_step(image_data_dir):
+    from strategies.oneshot import NonFiniteLoss
+
+    strategy = get("darts_v1")(**{**TINY, "w_lr": 1e30, "grad_clip": 1e30})
+    with pytest.raises(NonFiniteLoss, match=r"loss is (nan|inf|-inf) at epoch \d+, step \d+"):
+        strategy.search(problem(image_data_dir), numpy_rng({"n": 1}, 0), SearchLog())
+
+
+def test_gdas_defaults_follow_the_nb201_schedule():
+    assert get("gdas")().epochs == 250 and get("darts_v1")().epochs == 50
+    with pytest.raises(ValueError, match="tau_min"):
+        get("gdas")(tau_min=5.0, tau_max=1.0)
+
+
+def test_cpu_scale_preset_fills_one_shot_hyperparameters():
+    from harness.config import parse_config
+
+    config = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "cpu",
+                           "strategies": [{"name": "darts_v1"}, {"name": "gdas", "epochs": 3}, {"name": "rea"}]})
+    darts, gdas, rea = (s.kwargs for s in config.strategies)
+    assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 1, 16, 10)
+    assert gdas["epochs"] == 3 and gdas["channels"] == 8  # explicit values win over the preset
+    assert "channels" not in rea

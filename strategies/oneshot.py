@@ -11,8 +11,8 @@ Hessian-vector products). A non-finite loss ends the run with the epoch and step
 
 Scales: ``paper`` is the published protocol (C=16, N=5, 32x32, all 25k/25k images, batch 64);
 ``cpu`` is the same algorithm on a reduced supernet and schedule that finishes a search in a
-few minutes on 2 CPU cores (C=8, N=1, 16x16 images, 500 + 500 images per class, i.e. a
-5k/5k split, batch 64, 10 epochs). The found cell is a real NB201 cell either way.
+few minutes on 2 CPU cores (C=8, N=1, 16x16 images, 250 + 250 images per class, i.e. a
+2.5k/2.5k split, batch 64, 10 epochs: 390 steps). The found cell is a real NB201 cell either way.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from strategies.base import Strategy
 
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 5, "image_size": 32, "per_class": None, "batch_size": 64},
-    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 500, "batch_size": 64, "epochs": 10},
+    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
 }
 
 

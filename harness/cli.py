@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--scale", choices=("paper", "cpu"), help="one-shot strategies: the published protocol or the CPU preset")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue killed one-shot runs from their last epoch checkpoint (default); --no-resume restarts them")
     _add_data_dir(p)
 
     p = sub.add_parser("report", help="comparison table of an experiment, from its run records")
@@ -97,7 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale})
     try:
-        summary = run_experiment(config, results_root=args.results_dir, n_jobs=args.n_jobs, progress=not args.no_progress)
+        summary = run_experiment(config, results_root=args.results_dir, n_jobs=args.n_jobs, progress=not args.no_progress,
+                                 resume=args.resume)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
               "run the same command again to resume", file=sys.stderr)

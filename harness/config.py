@@ -18,7 +18,7 @@ from harness.problem import Budget
 BACKENDS = ("loky", "threading", "sequential", "dask")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
-    "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on",
+    "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device",
 }
 SCALE_NAMES = ("paper", "cpu")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
@@ -53,6 +53,8 @@ class ExperimentConfig:
     description: str = ""
     #: extra datasets whose tables the final cell is also looked up in (transfer, e.g. CIFAR-10 search)
     evaluate_on: tuple[str, ...] = ()
+    #: where one-shot strategies train: "auto" (CUDA when available), "cpu", "cuda", "cuda:N"
+    device: str = "auto"
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -104,6 +106,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         seeds = []
     elif len(set(seeds)) != len(seeds):
         errors.append(f"seeds contain duplicates: {seeds}")
+    device = raw.get("device", "auto")
+    if not isinstance(device, str) or not (device in ("auto", "cpu") or device.startswith("cuda")):
+        errors.append(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     evaluate_on = raw.get("evaluate_on", [])
     for dataset in evaluate_on:
         if dataset not in DATASETS:
@@ -139,13 +144,15 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
     specs = _parse_strategies(raw.get("strategies", []), errors, scale)
+    if scale == "cpu" and isinstance(name, str) and not name.endswith("_cpu"):
+        name = f"{name}_cpu"  # CPU-preset runs get their own results folder, never mixed with paper-scale ones
     if errors:
         raise ConfigError(f"invalid config {source}:\n" + "\n".join(f"  - {e}" for e in errors))
     return ExperimentConfig(
         name=name, space=space, datasets=tuple(datasets), seeds=tuple(seeds), strategies=tuple(specs),
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
-        evaluate_on=tuple(evaluate_on),
+        evaluate_on=tuple(evaluate_on), device=device,
     )
 
 

@@ -94,7 +94,7 @@ class Problem:
     budget: Budget
     oracle: TabularOracle | None = None
     loaders: Any = None
-    device: str = "cpu"
+    device: str = "auto"
     #: where image data is, for strategies that need images (proxies, supernets)
     data_dir: str | None = None
     #: one-shot strategies checkpoint here every epoch and resume from it when it exists

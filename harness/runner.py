@@ -36,6 +36,7 @@ class Job:
     plugins: tuple[str, ...] = ()
     checkpoint_dir: str | None = None
     evaluate_on: tuple[str, ...] = ()
+    device: str = "auto"
 
     def key(self) -> dict[str, Any]:
         """What defines the run apart from its seed; the experiment name is deliberately left out."""
@@ -66,7 +67,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
             experiment=config.name, label=spec.label, strategy=spec.name, kwargs=dict(spec.kwargs),
             space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
             data_dir=config.data_dir, plugins=config.plugins, checkpoint_dir=checkpoint_dir,
-            evaluate_on=tuple(d for d in config.evaluate_on if d != dataset),
+            evaluate_on=tuple(d for d in config.evaluate_on if d != dataset), device=config.device,
         )
         for spec in config.strategies
         for dataset in config.datasets
@@ -98,7 +99,7 @@ def run_job(job: Job) -> dict[str, Any]:
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
         problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,
-                          checkpoint_path=checkpoint)
+                          checkpoint_path=checkpoint, device=job.device)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
         with table.sealed():
@@ -179,6 +180,7 @@ def run_experiment(
     results_root: str | Path = "results",
     n_jobs: int | None = None,
     progress: bool = True,
+    resume: bool = True,
 ) -> SweepSummary:
     """Run every pending job of ``config``; records go to ``results_root/<config.name>/``."""
     from spaces.nb201.table import load_table
@@ -188,6 +190,9 @@ def run_experiment(
     remove_stale_temporaries(results_dir)
     jobs = expand(config, str(results_dir / "checkpoints"))
     todo, skipped = pending_jobs(jobs, results_dir)
+    if not resume:  # start interrupted one-shot runs from scratch
+        for job in todo:
+            (results_dir / "checkpoints" / f"{job.run_id}.pt").unlink(missing_ok=True)
     summary = SweepSummary(results_dir=results_dir, total=len(jobs), skipped=skipped)
     if not todo:
         return summary

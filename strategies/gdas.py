@@ -47,7 +47,7 @@ class GDAS(OneShotStrategy):
             self._noise, self._noise_epoch = torch.Generator().manual_seed(seed), ctx.epoch
         tau = self.tau_max - (self.tau_max - self.tau_min) * ctx.epoch_fraction
         while True:
-            uniform = torch.rand(self.alpha.shape, generator=self._noise).clamp_min(1e-20)
+            uniform = torch.rand(self.alpha.shape, generator=self._noise).clamp_min(1e-20).to(self.alpha.device)
             gumbel = -torch.log(-torch.log(uniform))  # = -log(Exp(1))
             probs = torch.softmax((torch.log_softmax(self.alpha, dim=-1) + gumbel) / tau, dim=-1)
             index = probs.argmax(dim=-1)

@@ -74,6 +74,10 @@ class OneShotStrategy(Strategy):
     def derive(self) -> Arch:
         """The cell the current parameters stand for."""
 
+    def set_arch_parameters(self, params: list[torch.Tensor]) -> None:
+        """Rebind the strategy's named parameters after they moved to the device."""
+        self.alpha = params[0]
+
     def relaxed_weights(self) -> torch.Tensor:
         """Deterministic edge weights (softmax of alpha) used by diagnostics."""
         import torch
@@ -93,12 +97,14 @@ class OneShotStrategy(Strategy):
         from spaces.search_data import SearchData
 
         seed = int(rng.integers(2**31))
+        device = resolve_device(problem.device)
         data = SearchData(problem.dataset, seed, self.batch_size, self.image_size, self.per_class, self.split_file,
                           problem.data_dir)
         generator = torch.Generator().manual_seed(seed)
         self.supernet = Supernet(dataset_info(problem.dataset).num_classes, self.channels, self.cells_per_stage,
-                                 self.impl, seed)
-        self.arch_params = self.init_arch_parameters(generator)
+                                 self.impl, seed).to(device)
+        self.arch_params = [p.detach().to(device).requires_grad_() for p in self.init_arch_parameters(generator)]
+        self.set_arch_parameters(self.arch_params)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
                                      nesterov=self.w_momentum > 0, weight_decay=self.w_weight_decay)
         self.a_opt = torch.optim.Adam(self.arch_params, lr=self.a_lr, betas=(0.5, 0.999), weight_decay=self.a_weight_decay)
@@ -109,6 +115,7 @@ class OneShotStrategy(Strategy):
             started = time.perf_counter()
             stats = np.zeros(4)
             for step, (train, valid) in enumerate(data.epoch(epoch)):
+                train, valid = _to(train, device), _to(valid, device)
                 ctx.step = step
                 for group in self.w_opt.param_groups:
                     group["lr"] = ctx.w_lr
@@ -121,7 +128,7 @@ class OneShotStrategy(Strategy):
                    "train_loss": stats[0], "train_acc": 100 * stats[1], "valid_loss": stats[2], "valid_acc": 100 * stats[3],
                    "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.describe_parameters()}
             if self.hessian_every and ((epoch + 1) % self.hessian_every == 0 or epoch + 1 == self.epochs):
-                row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(data.fixed_valid_batch(), seed)
+                row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(_to(data.fixed_valid_batch(), device), seed)
             log.row(**row)
             self._checkpoint(problem, epoch + 1, log)
             if problem.epoch_callback is not None:
@@ -154,7 +161,7 @@ class OneShotStrategy(Strategy):
         alpha = self.alpha
         loss = F.cross_entropy(self.supernet(batch[0], torch.softmax(alpha, dim=-1)), batch[1])
         (grad,) = torch.autograd.grad(loss, [alpha], create_graph=True)
-        v = torch.randn(alpha.shape, generator=torch.Generator().manual_seed(seed))
+        v = torch.randn(alpha.shape, generator=torch.Generator().manual_seed(seed)).to(alpha.device)
         v /= v.norm()
         eigenvalue = 0.0
         for _ in range(iterations):
@@ -199,7 +206,7 @@ class OneShotStrategy(Strategy):
         path = problem.checkpoint_path
         if path is None or not Path(path).is_file():
             return 0
-        state = torch.load(path, weights_only=False)
+        state = torch.load(path, weights_only=False, map_location=self.arch_params[0].device)
         self.supernet.load_state_dict(state["supernet"])
         with torch.no_grad():
             for param, saved in zip(self.arch_params, state["arch"]):
@@ -209,6 +216,21 @@ class OneShotStrategy(Strategy):
         self.load_extra_state(state["extra"])
         log.rows[:] = state["trajectory"]
         return int(state["epoch"])
+
+
+def resolve_device(name: str) -> Any:
+    """``auto``: CUDA when available, else CPU; ``cpu`` / ``cuda`` / ``cuda:N`` as given."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available here; use device = 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def _to(batch: tuple, device: Any) -> tuple:
+    return tuple(t.to(device, non_blocking=True) for t in batch)
 
 
 class LoopContext:

@@ -18,9 +18,9 @@ import numpy as np
 
 def _fast_chunk(setup, lex: list[int]) -> list[float]:
     from spaces.nb201.codec import Arch
-    from strategies.proxies.cache import _scorer
+    from strategies.proxies.cache import scorer_for
 
-    scorer = _scorer(setup)
+    scorer = scorer_for(setup)
     return [scorer.score(Arch.from_lex_index(i)) for i in lex]
 
 

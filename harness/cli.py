@@ -6,7 +6,6 @@ and exit status 2, never a traceback; Ctrl-C ends with status 130 and a note on 
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -72,13 +71,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from spaces.nb201.importers import DATASETS, MAIN_CSV
     from spaces.nb201.table import tables_dir
     from strategies import registry
-    from strategies.base import hyperparameter_names
-
     print("strategies:")
     for name in registry.names():
         cls = registry.get(name)
-        params = inspect.signature(cls.__init__).parameters
-        hp = ", ".join(f"{n}={params[n].default!r}" for n in hyperparameter_names(cls))
+        hp = ", ".join(f"{k}={v!r}" for k, v in cls().hyperparameters().items())
         print(f"  {name:<16} {cls.kind:<9} {hp}")
     print("spaces:\n  " + "\n  ".join(space_names()))
     print("datasets (nb201):\n  " + "\n  ".join(DATASETS))

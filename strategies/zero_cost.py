@@ -50,9 +50,9 @@ class ZeroCostNAS(Strategy):
                 value = cached[arch.lex_index]
                 if np.isnan(value):
                     if scorer is None:
-                        from strategies.proxies.cache import _scorer
+                        from strategies.proxies.cache import scorer_for
 
-                        scorer = _scorer(setup)
+                        scorer = scorer_for(setup)
                     value = scorer.score(arch)
                 seen[arch] = float(value)
             score = seen[arch]

@@ -42,7 +42,7 @@ def test_nan_scores_never_win(monkeypatch):
         def score(self, arch):
             return float("nan") if arch.lex_index % 2 else float(arch.lex_index)
 
-    monkeypatch.setattr(cache, "_scorer", lambda setup: OddCellsAreNaN())
+    monkeypatch.setattr(cache, "scorer_for", lambda setup: OddCellsAreNaN())
     for seed in range(5):
         arch, log = run(ZeroCostNAS(k=20), seed=seed)
         assert arch.lex_index % 2 == 0 and any(np.isnan(r["proxy_score"]) for r in log.rows)

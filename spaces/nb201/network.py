@@ -23,6 +23,7 @@ Importing this module imports torch; the codec and tables never do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -117,6 +118,19 @@ class ResidualReduction(nn.Module):
         return self.downsample(x) + self.conv_b(self.conv_a(x))
 
 
+def macro_layers(channels: int, cells_per_stage: int, make_cell: Callable[[int], nn.Module]) -> tuple[list[nn.Module], int]:
+    """The three stages of ``cells_per_stage`` cells at C, 2C, 4C joined by residual reductions;
+    returns the layers and the final channel count. Shared by the standalone network and the supernet."""
+    layers: list[nn.Module] = []
+    c = channels
+    for stage in range(3):
+        if stage > 0:
+            layers.append(ResidualReduction(c, 2 * c))
+            c *= 2
+        layers += [make_cell(c) for _ in range(cells_per_stage)]
+    return layers, c
+
+
 class NB201Network(nn.Module):
     def __init__(self, arch: Arch, num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5,
                  flavour: str = "standalone", cell_bn: bool = True, outer_bn: bool = True, all_ops: bool = False) -> None:
@@ -127,13 +141,7 @@ class NB201Network(nn.Module):
         self.arch, self.num_classes = arch, num_classes
         stem_bn = [nn.BatchNorm2d(channels)] if outer_bn else []
         self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), *stem_bn)
-        layers: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                layers.append(ResidualReduction(c, 2 * c))
-                c *= 2
-            layers += [Cell(arch, c, kind, cell_bn, all_ops) for _ in range(cells_per_stage)]
+        layers, c = macro_layers(channels, cells_per_stage, lambda width: Cell(arch, width, kind, cell_bn, all_ops))
         self.cells = nn.Sequential(*layers)
         self.head_bn = nn.Sequential(*([nn.BatchNorm2d(c)] if outer_bn else []), nn.ReLU(inplace=False))
         self.classifier = nn.Linear(c, num_classes)

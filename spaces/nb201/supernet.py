@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from spaces.nb201.codec import EDGES, N_OPS
-from spaces.nb201.network import ResidualReduction
+from spaces.nb201.network import macro_layers
 
 NONE, SKIP, CONV1, CONV3, POOL = range(N_OPS)
 OUT_EDGES = {src: [e for e, (_, s) in enumerate(EDGES) if s == src] for src in (0, 1, 2)}
@@ -137,13 +137,7 @@ class Supernet(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the stem, reductions and head use PyTorch's default init
             self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
-            layers: list[nn.Module] = []
-            c = channels
-            for stage in range(3):
-                if stage > 0:
-                    layers.append(ResidualReduction(c, 2 * c))
-                    c *= 2
-                layers += [SearchCell(c, impl, generator) for _ in range(cells_per_stage)]
+            layers, c = macro_layers(channels, cells_per_stage, lambda width: SearchCell(width, impl, generator))
             self.layers = nn.ModuleList(layers)
             self.head_bn = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
             self.classifier = nn.Linear(c, num_classes)

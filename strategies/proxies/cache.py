@@ -65,7 +65,8 @@ def save_scores(setup: ScoringSetup, scores: np.ndarray, extra: dict[str, Any], 
 
 
 @lru_cache(maxsize=2)
-def _scorer(setup: ScoringSetup) -> Any:
+def scorer_for(setup: ScoringSetup) -> Any:
+    """This process's :class:`CellScorer` for ``setup`` (built once: the network is the costly part)."""
     import torch
 
     from strategies.proxies.scoring import CellScorer
@@ -75,7 +76,7 @@ def _scorer(setup: ScoringSetup) -> Any:
 
 
 def _score_chunk(setup: ScoringSetup, lex_indices: list[int]) -> list[tuple[int, float]]:
-    scorer = _scorer(setup)
+    scorer = scorer_for(setup)
     return [(i, scorer.score(Arch.from_lex_index(i))) for i in lex_indices]
 
 

@@ -8,8 +8,6 @@ default init. Higher is better for every proxy (see :mod:`strategies.proxies.reg
 from __future__ import annotations
 
 import copy
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -131,8 +129,3 @@ def synflow(network: nn.Module, batch: Batch) -> float:
     grads = torch.autograd.grad(clone(ones).sum(), weights, allow_unused=True)
     return _total([(w.detach() * g).abs() for w, g in zip(weights, grads) if g is not None])
 
-
-def describe() -> dict[str, Any]:
-    from strategies.proxies.registry import proxy_names, get_proxy
-
-    return {n: get_proxy(n).description for n in proxy_names()}

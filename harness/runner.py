@@ -105,6 +105,7 @@ def run_job(job: Job) -> dict[str, Any]:
         with table.sealed():
             arch = strategy.search(problem, rng, log)
         search_wall = time.perf_counter() - t0
+        record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu")}
         if not space.is_member(arch):
             raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
         record["final"] = final_evaluation(table, arch, job.dataset)

@@ -98,6 +98,7 @@ class OneShotStrategy(Strategy):
 
         seed = int(rng.integers(2**31))
         device = resolve_device(problem.device)
+        self.device_used = str(device)  # the runner stamps it on the record's provenance
         data = SearchData(problem.dataset, seed, self.batch_size, self.image_size, self.per_class, self.split_file,
                           problem.data_dir)
         generator = torch.Generator().manual_seed(seed)

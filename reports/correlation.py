@@ -103,7 +103,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
     for row in frame.to_dict("records"):
         published = row["published_|rho|"]
         published = "–" if published is None or pd.isna(published) else f"{published:.2f}"
-        cells = f"{row['n']}" + (f" (+{row['n_dropped']} NaN)" if row["n_dropped"] else "")
+        cells = f"{row['n']}" + (f" (+{row['n_dropped']} non-finite)" if row["n_dropped"] else "")
         lines.append("| " + " | ".join([
             row["proxy"], row["dataset"], row["split"], cells, f"{row['kendall_tau']:.3f}", f"{row['spearman_rho']:.3f}",
             published, *[f"{row[f'top{k}%']:.2f}" for k in TOP_K]]) + " |")
@@ -151,7 +151,7 @@ def correlate_command(args: Any, directory: Path | None) -> int:
     from harness.paths import DataNotFoundError
     from spaces.nb201.table import load_table
     from strategies.proxies import get_proxy
-    from strategies.proxies.cache import load_scores, sample_lex_indices, score_cells
+    from strategies.proxies.cache import load_cache, sample_lex_indices, score_cells
     from strategies.proxies.scoring import ScoringSetup
 
     table = load_table(args.data_dir)
@@ -163,16 +163,17 @@ def correlate_command(args: Any, directory: Path | None) -> int:
             lex = np.arange(len(table.column(dataset, "test"))) if not spec.needs_data else sample
             setup = ScoringSetup(proxy, dataset, args.init_seed, args.batch_seed, data_dir=args.data_dir)
             try:
-                scores = load_scores(setup, directory)[lex] if args.no_compute else score_cells(
-                    setup, lex, n_jobs=args.n_jobs, directory=directory)
+                if not args.no_compute:
+                    score_cells(setup, lex, n_jobs=args.n_jobs, directory=directory)
             except DataNotFoundError as exc:
                 print(f"skipped {proxy} on {dataset}: {str(exc).splitlines()[0]}", file=sys.stderr)
                 continue
-            if np.isnan(scores).all():
+            scores, scored = load_cache(setup, directory)
+            done = lex[scored[lex]]  # cells whose score is NaN stay in, and are counted as dropped
+            if not len(done):
                 print(f"skipped {proxy} on {dataset}: no cached scores (run without --no-compute)", file=sys.stderr)
                 continue
-            done = ~np.isnan(scores)
-            collected[(proxy, dataset)] = (lex[done], scores[done])
+            collected[(proxy, dataset)] = (done, scores[done])
     frame = correlation_table(collected, table)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -36,19 +36,19 @@ class ZeroCostNAS(Strategy):
         self.batch_seed = batch_seed
 
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
-        from strategies.proxies.cache import load_scores
+        from strategies.proxies.cache import load_cache
         from strategies.proxies.scoring import ScoringSetup
 
         setup = ScoringSetup(self.proxy, problem.dataset, self.init_seed, self.batch_seed, data_dir=problem.data_dir)
         candidates = [problem.space.sample(rng) for _ in range(self.k)]
-        cached = load_scores(setup)
+        cached, scored = load_cache(setup)
         scorer = None
         best, best_score = None, -math.inf
         seen: dict[Any, float] = {}
         for step, arch in enumerate(candidates, start=1):
             if arch not in seen:
                 value = cached[arch.lex_index]
-                if np.isnan(value):
+                if not scored[arch.lex_index]:
                     if scorer is None:
                         from strategies.proxies.cache import scorer_for
 

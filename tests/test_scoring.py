@@ -94,3 +94,23 @@ def test_cache_fills_classes_resumes_and_rejects_corruption(tmp_path):
 def test_unknown_dataset_for_scoring_is_rejected():
     with pytest.raises(ValueError, match="expected one of"):
         ScoringSetup("synflow", "mnist").input_shape
+
+
+def test_a_nan_score_is_cached_as_scored_and_not_recomputed(tmp_path, monkeypatch):
+    import strategies.proxies.cache as cache
+
+    calls = []
+
+    class NaNScorer:
+        def score(self, arch):
+            calls.append(arch)
+            return float("nan")
+
+    monkeypatch.setattr(cache, "scorer_for", lambda setup: NaNScorer())
+    setup = ScoringSetup("jacob_cov", "cifar10", **SMALL)
+    cells = sample_lex_indices(5, seed=1)
+    assert np.isnan(score_cells(setup, cells, n_jobs=1, progress=False, directory=tmp_path)).all()
+    first = len(calls)
+    score_cells(setup, cells, n_jobs=1, progress=False, directory=tmp_path)
+    assert first > 0 and len(calls) == first
+    assert cache.load_cache(setup, tmp_path)[1][cells].all()

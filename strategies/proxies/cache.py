@@ -1,8 +1,9 @@
 """Whole-space proxy scores, cached under ``results/proxy_scores/`` and filled in parallel.
 
 One ``.npz`` per :class:`ScoringSetup` (proxy, dataset, input shape, seeds, batch size,
-scoring version): ``scores`` float64[15625] by *lexicographic* cell index (NaN = not scored
-yet) and a JSON ``meta`` string. Scoring is done in chunks over joblib workers; the file is
+scoring version): ``scores`` float64[15625] by *lexicographic* cell index, ``scored`` bool[15625]
+(a proxy may itself return NaN, e.g. jacob_cov of constant Jacobians: that cell is scored, its
+score is NaN) and a JSON ``meta`` string. Scoring is done in chunks over joblib workers; the file is
 rewritten atomically after every chunk, so an interrupted run keeps what it finished and the
 next run scores only the rest. Cells that :func:`pruned` maps to the same cell are scored once
 for pruned-invariant proxies.
@@ -34,30 +35,39 @@ def cache_path(setup: ScoringSetup, directory: Path | None = None) -> Path:
     return (directory or scores_dir()) / "nb201" / f"{setup.cache_name()}.npz"
 
 
-def load_scores(setup: ScoringSetup, directory: Path | None = None) -> np.ndarray:
-    """Cached scores by lexicographic index (all NaN when nothing is cached); a corrupt file is an error."""
+def load_cache(setup: ScoringSetup, directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, scored)`` by lexicographic index (nothing scored when there is no cache);
+    a corrupt or foreign file is an error."""
     path = cache_path(setup, directory)
     if not path.is_file():
-        return np.full(N_CELLS, np.nan)
+        return np.full(N_CELLS, np.nan), np.zeros(N_CELLS, dtype=bool)
     try:
         with np.load(path, allow_pickle=False) as z:
             scores, meta = z["scores"], json.loads(str(z["meta"]))
+            scored = z["scored"] if "scored" in z.files else ~np.isnan(scores)
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"score cache {path} is unreadable ({exc}); delete it and score again") from None
-    if scores.shape != (N_CELLS,) or meta.get("scoring_version") != SCORING_VERSION:
+    if scores.shape != (N_CELLS,) or scored.shape != (N_CELLS,) or meta.get("scoring_version") != SCORING_VERSION:
         raise ValueError(f"score cache {path} does not match this code (shape {scores.shape}, meta {meta}); delete it")
-    return scores.copy()
+    return scores.copy(), scored.astype(bool)
 
 
-def save_scores(setup: ScoringSetup, scores: np.ndarray, extra: dict[str, Any], directory: Path | None = None) -> Path:
+def load_scores(setup: ScoringSetup, directory: Path | None = None) -> np.ndarray:
+    """Cached scores by lexicographic index; NaN where not scored (or where the proxy gave NaN)."""
+    return load_cache(setup, directory)[0]
+
+
+def save_scores(setup: ScoringSetup, scores: np.ndarray, extra: dict[str, Any], directory: Path | None = None,
+                scored: np.ndarray | None = None) -> Path:
     path = cache_path(setup, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
+    scored = ~np.isnan(scores) if scored is None else scored
     meta = {"setup": {k: v for k, v in setup.__dict__.items() if k != "data_dir"}, "scoring_version": SCORING_VERSION,
-            "n_scored": int((~np.isnan(scores)).sum()), **extra}
+            "n_scored": int(scored.sum()), **extra}
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
-            np.savez(fh, scores=scores, meta=np.array(json.dumps(meta, sort_keys=True)))
+            np.savez(fh, scores=scores, scored=scored, meta=np.array(json.dumps(meta, sort_keys=True)))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -93,7 +103,7 @@ def score_cells(
     from strategies.proxies.registry import get_proxy
 
     wanted = np.arange(N_CELLS) if lex_indices is None else np.unique(np.fromiter(lex_indices, dtype=np.int64))
-    scores = load_scores(setup, directory)
+    scores, scored = load_cache(setup, directory)
     invariant = get_proxy(setup.proxy).pruned_invariant
     groups: dict[int, list[int]] = {}
     for i in (np.arange(N_CELLS) if invariant else wanted):
@@ -102,21 +112,21 @@ def score_cells(
     needed = set(wanted.tolist())
     todo, filled = [], False
     for rep, members in groups.items():
-        if not needed.intersection(members) or not np.isnan(scores[members]).any():
+        if not needed.intersection(members) or scored[members].all():
             continue
-        known = scores[members][~np.isnan(scores[members])]
-        if len(known):  # a class member was scored before: the others share its score
-            scores[members], filled = known[0], True
+        known = [m for m in members if scored[m]]
+        if known:  # a class member was scored before: the others share its score
+            scores[members], scored[members], filled = scores[known[0]], True, True
         else:
             todo.append(rep)
     if todo:
-        _run_chunks(setup, todo, groups, scores, n_jobs, chunk_size, progress, directory)
+        _run_chunks(setup, todo, groups, scores, scored, n_jobs, chunk_size, progress, directory)
     elif filled:
-        save_scores(setup, scores, {}, directory)
+        save_scores(setup, scores, {}, directory, scored)
     return scores[wanted] if lex_indices is not None else scores
 
 
-def _run_chunks(setup, todo, groups, scores, n_jobs, chunk_size, progress, directory) -> None:
+def _run_chunks(setup, todo, groups, scores, scored, n_jobs, chunk_size, progress, directory) -> None:
     import joblib
     from tqdm import tqdm
 
@@ -132,9 +142,9 @@ def _run_chunks(setup, todo, groups, scores, n_jobs, chunk_size, progress, direc
     try:
         for result in results:
             for rep, value in result:
-                scores[groups[rep]] = value
+                scores[groups[rep]], scored[groups[rep]] = value, True
             save_scores(setup, scores, {"last_run_seconds": time.perf_counter() - started, "last_run_cells": len(todo)},
-                        directory)
+                        directory, scored)
             bar.update(len(result))
     finally:
         bar.close()

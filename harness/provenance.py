@@ -13,16 +13,22 @@ from harness.paths import REPO_ROOT
 _PACKAGES = ("nas-harness", "numpy", "pandas", "joblib", "torch")
 
 
+#: what counts as code: a run record written into results/ must not make the next run "dirty"
+CODE_PATHS = ("harness", "strategies", "spaces", "reports", "configs", "pyproject.toml")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """``git describe --always --dirty`` of the checkout, else the installed package version."""
+    """The checkout's commit, with ``-dirty`` when the code (not results/) has uncommitted
+    changes; else the installed package version."""
     if (REPO_ROOT / ".git").exists():
         try:
-            out = subprocess.run(
-                ["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty", "--abbrev=12"],
-                capture_output=True, text=True, timeout=10, check=True,
-            )
-            return out.stdout.strip()
+            git = ["git", "-C", str(REPO_ROOT)]
+            head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+            changes = subprocess.run([*git, "status", "--porcelain", "--", *CODE_PATHS], capture_output=True, text=True,
+                                     timeout=10, check=True).stdout.strip()
+            return head + ("-dirty" if changes else "")
         except (OSError, subprocess.SubprocessError):
             pass
     try:

@@ -6,14 +6,13 @@ mixed into the measured statistics.
 """
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-import json
-import math
-import re
 
 from reports.published import TABLE1_OPTIMAL, paper_row
 

@@ -207,7 +207,11 @@ class OneShotStrategy(Strategy):
         path = problem.checkpoint_path
         if path is None or not Path(path).is_file():
             return 0
-        state = torch.load(path, weights_only=False, map_location=self.arch_params[0].device)
+        try:
+            state = torch.load(path, weights_only=False, map_location=self.arch_params[0].device)
+        except Exception as exc:  # torch raises many types for a torn or foreign file
+            raise ValueError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); delete it or re-run "
+                             "with --no-resume to start this run over") from None
         self.supernet.load_state_dict(state["supernet"])
         with torch.no_grad():
             for param, saved in zip(self.arch_params, state["arch"]):

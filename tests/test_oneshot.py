@@ -122,3 +122,48 @@ def test_cpu_scale_preset_fills_one_shot_hyperparameters():
     assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 1, 16, 10)
     assert gdas["epochs"] == 3 and gdas["channels"] == 8  # explicit values win over the preset
     assert "channels" not in rea
+
+
+def test_balanced_split_and_split_file(tmp_path):
+    import json
+
+    from spaces.search_data import balanced_split, load_split_file
+
+    labels = np.repeat(np.arange(10), 20)
+    train, valid = balanced_split(labels, seed=0)
+    assert len(np.intersect1d(train, valid)) == 0 and len(train) == len(valid) == 100
+    assert np.bincount(labels[train]).tolist() == [10] * 10
+    assert not np.array_equal(train, balanced_split(labels, seed=1)[0])
+    good = tmp_path / "split.json"
+    good.write_text(json.dumps({"train": [0, 1, 2], "valid": [3, 4]}))
+    assert [a.tolist() for a in load_split_file(good, 200)] == [[0, 1, 2], [3, 4]]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"train": [0, 1], "valid": [1]}))
+    with pytest.raises(ValueError, match="disjoint"):
+        load_split_file(bad, 200)
+
+
+def test_no_resume_restarts_from_scratch(tmp_path, synthetic_data_dir, image_data_dir):
+    import shutil
+
+    from harness.config import parse_config
+    from harness.runner import expand, run_experiment
+
+    data = tmp_path / "data"
+    shutil.copytree(synthetic_data_dir, data)
+    shutil.copytree(image_data_dir / "cifar-10-batches-py", data / "cifar-10-batches-py")
+    config = parse_config({"name": "r", "datasets": ["cifar10"], "seeds": [0], "data_dir": str(data),
+                           "backend": "sequential", "strategies": [{"name": "darts_v1", **TINY}]})
+    (job,) = expand(config)
+    stale = tmp_path / "results" / "r" / "checkpoints" / f"{job.run_id}.pt"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"not a checkpoint")  # would fail to load if it were resumed
+    summary = run_experiment(config, results_root=tmp_path / "results", progress=False, resume=False)
+    assert summary.done == 1 and not stale.exists()
+
+
+def test_corrupt_checkpoint_gives_a_clear_error(image_data_dir, tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    checkpoint.write_bytes(b"torn")
+    with pytest.raises(ValueError, match="--no-resume"):
+        get("darts_v1")(**TINY).search(problem(image_data_dir, checkpoint), numpy_rng({"c": 1}, 0), SearchLog())

@@ -62,8 +62,6 @@ def proxy_batch(setup: ScoringSetup) -> tuple[torch.Tensor, torch.Tensor]:
     """The fixed batch: real images for data-dependent proxies, a shape-only stand-in for synflow."""
     if not get_proxy(setup.proxy).needs_data:
         return torch.zeros((1, *setup.input_shape)), torch.zeros(1, dtype=torch.long)
-    from spaces.augment import fixed_batch
-
     return _cached_batch(setup.dataset, setup.batch_size, setup.batch_seed, setup.data_dir)
 
 

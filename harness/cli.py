@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = bench_sub.add_parser("supernet", help="one DARTS search step: fast vs plain supernet (time and peak memory)")
     q.add_argument("--steps", type=int, default=3)
     q.add_argument("--threads", type=int, default=2)
+    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
 
     from harness import cli_proxies
 
@@ -169,7 +170,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.bench_command == "supernet":
         from harness.bench_supernet import run_benchmark as run_supernet
 
-        print(run_supernet(args.steps, args.threads))
+        print(run_supernet(args.steps, args.threads, args.rounds))
         return 0
     if args.bench_command == "synflow":
         from harness.bench_synflow import run_benchmark as run_synflow

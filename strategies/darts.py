@@ -56,7 +56,8 @@ class _Darts(OneShotStrategy):
         # 1. virtual step w' = w - xi (mu buf + grad_w L_tr + wd w)
         train_loss = F.cross_entropy(self.supernet(train[0], self.relaxed_weights().detach()), train[1])
         self.check_finite(train_loss, ctx, "training")
-        grads = torch.autograd.grad(train_loss, params)
+        # allow_unused: the fast supernet skips the conv biases that BN cancels; their gradient is zero
+        grads = _or_zeros(torch.autograd.grad(train_loss, params, allow_unused=True), params)
         with torch.no_grad():
             for p, g in zip(params, grads):
                 buf = self.w_opt.state.get(p, {}).get("momentum_buffer")
@@ -65,7 +66,8 @@ class _Darts(OneShotStrategy):
         logits = self.supernet(valid[0], self.relaxed_weights())
         valid_loss = F.cross_entropy(logits, valid[1])
         self.check_finite(valid_loss, ctx, "validation")
-        grad_alpha, *v = torch.autograd.grad(valid_loss, [self.alpha, *params])
+        grad_alpha, *v = _or_zeros(torch.autograd.grad(valid_loss, [self.alpha, *params], allow_unused=True),
+                                   [self.alpha, *params])
         # 3. finite-difference Hessian-vector product around the original w
         norm = torch.sqrt(sum((x * x).sum() for x in v))
         r = 0.01 / max(float(norm), 1e-12)
@@ -84,6 +86,13 @@ class _Darts(OneShotStrategy):
         self.alpha.grad = grad_alpha - xi * (hvp[0] - hvp[1]) / (2 * r)
         self.a_opt.step()
         return logits.detach()
+
+
+def _or_zeros(grads, tensors) -> list:
+    """Gradients with ``None`` (input not used by the graph) replaced by zeros."""
+    import torch
+
+    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, tensors)]
 
 
 @register("darts_v1")

@@ -127,6 +127,6 @@ def test_bench_synflow_prints_the_ratio(capsys):
 
 @pytest.mark.slow
 def test_bench_supernet_prints_time_memory_and_ratio(capsys):
-    assert main(["bench", "supernet", "--steps", "1", "--threads", "1"]) == 0
+    assert main(["bench", "supernet", "--steps", "1", "--threads", "1", "--rounds", "1"]) == 0
     out = capsys.readouterr().out
     assert "speed-up" in out and "peak" in out and "s/step" in out

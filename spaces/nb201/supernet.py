@@ -10,7 +10,9 @@ Two implementations of the same function over the *same parameters*, chosen by `
 
 * ``plain``: every op of every edge computed separately, as in the NB201 authors' code;
 * ``fast``: per source node one ReLU, one convolution call for the 3x3 and one for the 1x1
-  kernels of all edges leaving it, each followed by one BN whose per-channel scale *is* the
+  kernels of all edges leaving it, without the conv biases (the train-mode BN right after
+  subtracts the batch mean, which cancels a bias exactly; in the plain version their gradient
+  is zero up to rounding), each followed by one BN whose per-channel scale *is* the
   edge weight (so weighting costs no pass of its own), one average pool computed as a
   depthwise box filter with a border correction folded into the pool weight, fused
   multiply-adds for skip and pool; ``none`` costs nothing (its output is zero, and so is its
@@ -123,17 +125,19 @@ class SearchCell(nn.Module):
             relu = F.relu(h)
             # all 3x3 (then all 1x1) convolutions leaving this node in one call; the edge weight
             # is folded into BN's scale, so weighting costs no extra pass over the activations
-            conv3 = F.batch_norm(F.conv2d(relu, self.w3[edges].reshape(-1, c, 3, 3), self.b3[edges].reshape(-1), padding=1),
+            # no conv bias: train-mode BN subtracts the batch mean, which cancels it exactly (its gradient is 0)
+            conv3 = F.batch_norm(F.conv2d(relu, self.w3[edges].reshape(-1, c, 3, 3), padding=1),
                                  None, None, weight=weights[edges, CONV3].repeat_interleave(c), training=True)
-            conv1 = F.batch_norm(F.conv2d(relu, self.w1[edges].reshape(-1, c, 1, 1), self.b1[edges].reshape(-1)),
+            conv1 = F.batch_norm(F.conv2d(relu, self.w1[edges].reshape(-1, c, 1, 1)),
                                  None, None, weight=weights[edges, CONV1].repeat_interleave(c), training=True)
             box = _box_mean(h)  # 3x3 sum / 9; times _pool_correction = avg_pool2d(count_include_pad=False)
             correction = _pool_correction(h)
-            for i, e in enumerate(edges):
-                part = conv3[:, i * c : (i + 1) * c] + conv1[:, i * c : (i + 1) * c]
-                part = torch.addcmul(torch.addcmul(part, h, weights[e, SKIP]), box, weights[e, POOL] * correction)
+            # split (not slicing): its backward concatenates the gradients instead of zero-filling per slice
+            # in place: no backward here needs the accumulated tensor itself, only h, box and the weights
+            for e, out3, out1 in zip(edges, conv3.split(c, dim=1), conv1.split(c, dim=1)):
+                part = (out3 + out1).addcmul_(h, weights[e, SKIP]).addcmul_(box, weights[e, POOL] * correction)
                 dst = EDGES[e][0]
-                incoming[dst] = part if dst not in incoming else incoming[dst] + part
+                incoming[dst] = part if dst not in incoming else incoming[dst].add_(part)
         return incoming[3]
 
     # ---- GDAS: one op per edge ----------------------------------------------------------------

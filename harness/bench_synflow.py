@@ -16,21 +16,13 @@ import time
 import numpy as np
 
 
-def _fast_chunk(setup, lex: list[int]) -> list[float]:
-    from spaces.nb201.codec import Arch
-    from strategies.proxies.cache import scorer_for
-
-    scorer = scorer_for(setup)
-    return [scorer.score(Arch.from_lex_index(i)) for i in lex]
-
-
 def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) -> str:
     import joblib
     import torch
 
     from spaces.nb201.canonical import pruned
     from spaces.nb201.codec import Arch, all_archs
-    from strategies.proxies.cache import cache_meta, sample_lex_indices
+    from strategies.proxies.cache import score_chunk, cache_meta, sample_lex_indices
     from strategies.proxies.scoring import ScoringSetup, reference_score
 
     setup = ScoringSetup("synflow", dataset)
@@ -46,13 +38,13 @@ def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) 
 
     halves = [lex[i::n_jobs] for i in range(n_jobs)]
     with joblib.Parallel(n_jobs=n_jobs) as parallel:
-        parallel(joblib.delayed(_fast_chunk)(setup, h[:1]) for h in halves)  # start workers, build their networks
+        parallel(joblib.delayed(score_chunk)(setup, h[:1]) for h in halves)  # start workers, build their networks
         t0 = time.perf_counter()
-        parts = parallel(joblib.delayed(_fast_chunk)(setup, h) for h in halves)
+        parts = parallel(joblib.delayed(score_chunk)(setup, h) for h in halves)
         fast_s = time.perf_counter() - t0
     fast = np.empty(len(lex))
     for i, part in enumerate(parts):
-        fast[i::n_jobs] = part
+        fast[i::n_jobs] = [score for _, score in part]
 
     ref = np.asarray(reference)
     rel = np.abs(fast - ref) / np.maximum(np.abs(ref), 1e-300)

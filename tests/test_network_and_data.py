@@ -66,7 +66,6 @@ def _jpeg(pixels: np.ndarray) -> bytes:
 
 def test_cifar10_jpeg_archive_is_decoded_once_and_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path / "cache"))
-    rng = np.random.default_rng(0)
     images = [np.full((32, 32, 3), v, dtype=np.uint8) for v in (10, 128, 250)]
     blobs = [_jpeg(img) for img in images]
     offsets = np.cumsum([0] + [len(b) for b in blobs])

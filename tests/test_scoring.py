@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from spaces.nb201.canonical import pruned
 from spaces.nb201.codec import Arch

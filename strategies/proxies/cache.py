@@ -85,7 +85,7 @@ def scorer_for(setup: ScoringSetup) -> Any:
     return CellScorer(setup)
 
 
-def _score_chunk(setup: ScoringSetup, lex_indices: list[int]) -> list[tuple[int, float]]:
+def score_chunk(setup: ScoringSetup, lex_indices: list[int]) -> list[tuple[int, float]]:
     scorer = scorer_for(setup)
     return [(i, scorer.score(Arch.from_lex_index(i))) for i in lex_indices]
 
@@ -134,10 +134,10 @@ def _run_chunks(setup, todo, groups, scores, scored, n_jobs, chunk_size, progres
     started = time.perf_counter()
     bar = tqdm(total=len(todo), desc=f"{setup.proxy}/{setup.dataset}", unit="cell", disable=not progress)
     if n_jobs == 1:
-        results = (_score_chunk(setup, chunk) for chunk in chunks)
+        results = (score_chunk(setup, chunk) for chunk in chunks)
     else:
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            joblib.delayed(_score_chunk)(setup, chunk) for chunk in chunks
+            joblib.delayed(score_chunk)(setup, chunk) for chunk in chunks
         )
     try:
         for result in results:

@@ -22,7 +22,7 @@ from spaces.nb201.supernet import Supernet
 impl, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
-net = Supernet(10, 16, 5, impl, seed=0)
+net = Supernet(10, 16, 5, impl, generator=0)
 alpha = (1e-3 * torch.randn(6, 5, generator=g)).requires_grad_()
 w_opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, nesterov=True, weight_decay=5e-4)
 a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)

@@ -62,11 +62,11 @@ def _per_call_us(fn: Any, args: list[Any], repeat: int = 5) -> float:
 def run_benchmark(data_dir: str | None = None, n_queries: int = 20000) -> dict[str, Any]:
     import pandas as pd
 
-    from harness.paths import resolve_data_dir
+    from nas_core.paths import resolve_data_dir
     from spaces.nb201.codec import N_CELLS, all_archs
     from spaces.nb201.importers import MAIN_CSV
     from spaces.nb201.table import load_table, locate_table
-    from spaces.splits import Split
+    from nas_core.splits import Split
 
     table = load_table(data_dir)  # builds the cache if needed
     csv_path = resolve_data_dir(data_dir) / "nb201" / MAIN_CSV

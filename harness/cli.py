@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results-dir", default="results", help="records go to RESULTS_DIR/<experiment>/ (default: results)")
     p.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--scale", choices=("paper", "cpu"), help="one-shot strategies: the published protocol or the CPU preset")
+    p.add_argument("--scale", choices=("paper", "cpu", "smoke"),
+                   help="one-shot strategies: the published protocol, the CPU preset where DARTS collapses, or the quick smoke preset")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="continue killed one-shot runs from their last epoch checkpoint (default); --no-resume restarts them")
     _add_data_dir(p)
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from harness.paths import DataNotFoundError, resolve_data_dir
+    from nas_core.paths import DataNotFoundError, resolve_data_dir
     from spaces import space_names
     from spaces.nb201.importers import DATASETS, MAIN_CSV
     from spaces.nb201.table import tables_dir
@@ -110,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.paths import DataNotFoundError
+    from nas_core.paths import DataNotFoundError
     from reports.load import load_runs
     from reports.tables import summary_rows, to_latex, to_markdown
 
@@ -148,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from harness.paths import cache_dir, data_dir_candidates
+    from nas_core.paths import cache_dir, data_dir_candidates
     from spaces.nb201.table import import_table, load_table, tables_dir
 
     if args.data_command == "import":
@@ -195,7 +196,7 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_
 
 def main(argv: Sequence[str] | None = None) -> int:
     from harness.config import ConfigError
-    from harness.paths import DataNotFoundError
+    from nas_core.paths import DataNotFoundError
     from spaces.nb201.importers import TableImportError
     from spaces.tablefile import TableCorruptError
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.problem import Budget
+from nas_core.problem import Budget
 
 BACKENDS = ("loky", "threading", "sequential", "dask")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
     "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device",
 }
-SCALE_NAMES = ("paper", "cpu")
+SCALE_NAMES = ("paper", "cpu", "smoke")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
 RESERVED_STRATEGY_KEYS = {"name", "label"}
 
@@ -144,8 +144,8 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
     specs = _parse_strategies(raw.get("strategies", []), errors, scale)
-    if scale == "cpu" and isinstance(name, str) and not name.endswith("_cpu"):
-        name = f"{name}_cpu"  # CPU-preset runs get their own results folder, never mixed with paper-scale ones
+    if scale != "paper" and isinstance(name, str) and not name.endswith(f"_{scale}"):
+        name = f"{name}_{scale}"  # reduced-scale runs get their own results folder, never mixed with paper-scale ones
     if errors:
         raise ConfigError(f"invalid config {source}:\n" + "\n".join(f"  - {e}" for e in errors))
     return ExperimentConfig(

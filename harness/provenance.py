@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from harness.paths import REPO_ROOT
+from nas_core.paths import REPO_ROOT
 
 _PACKAGES = ("nas-harness", "numpy", "pandas", "joblib", "torch")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.config import ExperimentConfig
-from harness.problem import Budget, Problem, SearchLog, TabularOracle
+from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.provenance import provenance
 from harness.records import iter_records, remove_stale_temporaries, write_record
 from harness.seeding import key_digest, numpy_rng
@@ -108,9 +108,12 @@ def run_job(job: Job) -> dict[str, Any]:
         record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu")}
         if not space.is_member(arch):
             raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
-        record["final"] = final_evaluation(table, arch, job.dataset)
-        if job.evaluate_on:
-            record["final"]["transfer"] = {d: final_evaluation(table, arch, d) for d in job.evaluate_on}
+        record["final"] = evaluate_everywhere(table, arch, job.dataset, job.evaluate_on)
+        selections = getattr(strategy, "selections", None)  # several cells from one search (BaLeNAS-TF)
+        if selections:
+            record["final"]["selections"] = {key: evaluate_everywhere(table, cell, job.dataset, job.evaluate_on)
+                                             for key, cell in selections.items()}
+            record["selection"] = strategy.selection.as_record()
         record["search"] = {"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds}
         annotate_genotypes(log.rows, table, job.dataset)
         record["status"] = "done"
@@ -138,6 +141,14 @@ def annotate_genotypes(rows: list[dict[str, Any]], table: Any, dataset: str) -> 
             arch = Arch.from_str(row["genotype"])
             row["table_valid_acc"] = table.query(arch, dataset, "valid", 200)
             row["table_test_acc"] = table.query(arch, dataset, "test", 200)
+
+
+def evaluate_everywhere(table: Any, arch: Any, dataset: str, evaluate_on: tuple[str, ...]) -> dict[str, Any]:
+    """:func:`final_evaluation` on the search dataset, plus ``transfer`` to each of ``evaluate_on``."""
+    result = final_evaluation(table, arch, dataset)
+    if evaluate_on:
+        result["transfer"] = {d: final_evaluation(table, arch, d) for d in evaluate_on}
+    return result
 
 
 def final_evaluation(table: Any, arch: Any, dataset: str) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def plot(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], 
 
 
 def correlate_command(args: Any, directory: Path | None) -> int:
-    from harness.paths import DataNotFoundError
+    from nas_core.paths import DataNotFoundError
     from spaces.nb201.table import load_table
     from strategies.proxies import get_proxy
     from strategies.proxies.cache import load_cache, sample_lex_indices, score_cells

@@ -5,7 +5,7 @@ spaces by name without importing heavy modules.
 """
 from __future__ import annotations
 
-from spaces.splits import Split
+from nas_core.splits import Split
 
 SPACES: dict[str, str] = {"nb201": "spaces.nb201"}
 

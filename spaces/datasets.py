@@ -1,6 +1,6 @@
 """Image datasets for proxies and supernet search, read where the user keeps them.
 
-Sources, all under the data directory (see :mod:`harness.paths`):
+Sources, all under the data directory (see :mod:`nas_core.paths`):
 
 * CIFAR-10: the standard python-pickle folder ``cifar-10-batches-py/`` if present, else the
   JPEG archive ``cifar10_jpeg/cifar10_{train,test}_jpeg.npz`` (decoded once with Pillow and
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.paths import DataNotFoundError, cache_dir, resolve_data_dir
+from nas_core.paths import DataNotFoundError, cache_dir, resolve_data_dir
 
 
 @dataclass(frozen=True)

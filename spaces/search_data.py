@@ -2,9 +2,10 @@
 search-valid (class-balanced and seeded, or an official split file), batches in torch.
 
 Each step takes one train batch (the train half shuffled once per epoch) and one random valid
-batch; both get the NB201 training augmentation. Every random choice of epoch ``e`` comes from
-a generator seeded by ``(seed, e)``, so a run resumed at an epoch boundary sees exactly the
-batches an uninterrupted run would have seen.
+batch; both get the NB201 training augmentation. The split comes from the run's ``split``
+stream and every random choice of epoch ``e`` from its ``batches`` stream for ``e``
+(:class:`nas_core.streams.Streams`), so a run resumed at an epoch boundary sees exactly the
+batches an uninterrupted run would have seen, and no other random choice shifts them.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nas_core.streams import Streams
 from spaces.augment import augment, normalise, to_tensor
 from spaces.datasets import load_images
 
@@ -47,20 +49,25 @@ def load_split_file(path: str | Path, n_images: int) -> tuple[np.ndarray, np.nda
 class SearchData:
     """Batches of search-train and search-valid images, optionally downsampled (CPU scale)."""
 
-    def __init__(self, dataset: str, seed: int, batch_size: int = 64, image_size: int | None = None,
+    def __init__(self, dataset: str, streams: Streams, batch_size: int = 64, image_size: int | None = None,
                  per_class: int | None = None, split_file: str | None = None, data_dir: str | None = None) -> None:
         images, labels = load_images("cifar10" if dataset == "cifar10-valid" else dataset, "train", data_dir)
         if split_file:
             train_idx, valid_idx = load_split_file(split_file, len(labels))
         else:
-            train_idx, valid_idx = balanced_split(labels, seed, per_class)
+            train_idx, valid_idx = balanced_split(labels, streams.seed("split"), per_class)
         pixels = to_tensor(images)
         if image_size and image_size != pixels.shape[-1]:
             pixels = F.adaptive_avg_pool2d(pixels, image_size)
-        self.dataset, self.seed, self.batch_size = dataset, seed, batch_size
+        self.dataset, self.streams, self.batch_size = dataset, streams, batch_size
         self.padding = max(1, pixels.shape[-1] // 8)
         self.train_x, self.train_y = pixels[train_idx], torch.from_numpy(labels[train_idx])
         self.valid_x, self.valid_y = pixels[valid_idx], torch.from_numpy(labels[valid_idx])
+
+    @property
+    def n_valid(self) -> int:
+        """Search-valid images: the dataset size N of BaLeNAS's Variational Adam."""
+        return len(self.valid_y)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -70,8 +77,8 @@ class SearchData:
         return normalise(augment(x, generator, self.padding), self.dataset)
 
     def epoch(self, epoch: int) -> Iterator[tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]]:
-        """``(train batch, valid batch)`` pairs of one epoch, determined by ``(seed, epoch)``."""
-        generator = torch.Generator().manual_seed(int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0]))
+        """``(train batch, valid batch)`` pairs of one epoch, determined by ``(run seed, "batches", epoch)``."""
+        generator = self.streams.torch_generator("batches", epoch)
         order = torch.randperm(len(self.train_y), generator=generator)
         for step in range(self.steps_per_epoch):
             picks = order[step * self.batch_size : (step + 1) * self.batch_size]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.problem import BudgetExhausted, Problem, SearchLog
+from nas_core.problem import BudgetExhausted, Problem, SearchLog
 
 
 class Strategy(abc.ABC):

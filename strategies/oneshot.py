@@ -1,18 +1,29 @@
-"""The one-shot training loop shared by the differentiable strategies (DARTS, GDAS, ...).
+"""The one-shot training loop shared by the differentiable strategies (DARTS, GDAS, BaLeNAS, ...).
 
 ALGORITHMS.md, "Search protocol on NAS-Bench-201": weights by SGD (nesterov, cosine to
-``w_lr_min`` updated every step, grad-norm clip 5), architecture parameters by Adam; the
-strategy decides the order of the two steps and how edge weights are made from its
-parameters. Every epoch the loop writes a checkpoint (atomically) and a trajectory row:
-derived genotype, skip-connection count, supernet train/valid loss and accuracy, the
-architecture parameters, wall time, and every ``hessian_every`` epochs the dominant
-eigenvalue of the Hessian of the validation loss w.r.t. alpha (power iteration on
-Hessian-vector products). A non-finite loss ends the run with the epoch and step in the error.
+``w_lr_min`` updated every step, grad-norm clip 5). Everything architectural -- parameters,
+their optimizer, edge weights, Monte-Carlo averaging, derivation -- belongs to the strategy's
+:class:`~strategies.distributions.ArchDistribution`, so the loop knows nothing of softmax,
+Gumbel or Gaussian samples. The step order is the strategy's: ``order = 1`` takes the weight
+step, then a first-order architecture step (``arch_first`` reverses them); ``order = 2``
+takes the unrolled architecture step (:mod:`strategies.unrolled`), then the weight step.
+
+Every epoch the loop writes a checkpoint (atomically) and a trajectory row: derived genotype,
+skip-connection count, supernet train/valid loss and accuracy, the distribution's own fields
+(alpha, sigma, ...), wall time, and every ``hessian_every`` epochs the dominant eigenvalue of
+the Hessian of the validation loss w.r.t. the distribution's main parameter at its expected
+weights (power iteration on Hessian-vector products). A non-finite loss ends the run with the
+epoch and step in the error.
+
+Randomness: one generator per purpose (split, supernet init, architecture init, batches,
+architecture noise, Hessian probe), derived from (run seed, purpose, epoch) by
+:class:`nas_core.streams.Streams`; torch's global RNG is never read.
 
 Scales: ``paper`` is the published protocol (C=16, N=5, 32x32, all 25k/25k images, batch 64);
-``cpu`` is the same algorithm on a reduced supernet and schedule that finishes a search in a
-few minutes on 2 CPU cores (C=8, N=1, 16x16 images, 250 + 250 images per class, i.e. a
-2.5k/2.5k split, batch 64, 10 epochs: 390 steps). The found cell is a real NB201 cell either way.
+``cpu`` is the cheapest preset found under which DARTS-V1 collapses on 2 CPU cores (C=8, N=5,
+16x16 images, 250 + 250 images per class, batch 64, 10 epochs; see docs/oneshot.md for the
+measurements); ``smoke`` is the former CPU preset (C=8, N=1), where DARTS does not collapse,
+kept for quick checks. The found cell is a real NB201 cell in every case.
 """
 from __future__ import annotations
 
@@ -25,13 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from harness.problem import Problem, SearchLog
+from nas_core.problem import Problem, SearchLog
+from nas_core.streams import Streams
 from spaces.nb201.codec import Arch
 from strategies.base import Strategy
+from strategies.distributions import ArchDistribution
 
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 5, "image_size": 32, "per_class": None, "batch_size": 64},
-    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
+    "cpu": {"channels": 8, "cells_per_stage": 5, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
+    "smoke": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
 }
 
 
@@ -40,9 +54,13 @@ class NonFiniteLoss(FloatingPointError):
 
 
 class OneShotStrategy(Strategy):
-    """Base of the supernet strategies; subclasses define parameters, edge weights and steps."""
+    """Base of the supernet strategies: a subclass supplies its distribution and step order."""
 
     kind = "one-shot"
+    #: 1: first-order architecture gradient; 2: DARTS's unrolled gradient (architecture step first)
+    order: int = 1
+    #: first order only: take the architecture step before the weight step (DrNAS, BaLeNAS's Algorithm 1)
+    arch_first: bool = False
 
     def __init__(self, epochs: int = 50, batch_size: int = 64, channels: int = 16, cells_per_stage: int = 5,
                  image_size: int = 32, per_class: int | None = None, w_lr: float = 0.025, w_lr_min: float = 0.001,
@@ -63,29 +81,11 @@ class OneShotStrategy(Strategy):
 
     # ---- what a strategy defines -------------------------------------------------------------
     @abc.abstractmethod
-    def init_arch_parameters(self, generator: torch.Generator) -> list[torch.Tensor]:
-        """Create the architecture parameters (leaf tensors with requires_grad)."""
+    def make_distribution(self) -> ArchDistribution:
+        """A fresh distribution object with this strategy's hyperparameters (parameters come later)."""
 
-    @abc.abstractmethod
-    def step(self, train: tuple, valid: tuple, ctx: "LoopContext") -> tuple[torch.Tensor, torch.Tensor]:
-        """One search step; returns (train logits, valid logits) for the epoch's statistics."""
-
-    @abc.abstractmethod
-    def derive(self) -> Arch:
-        """The cell the current parameters stand for."""
-
-    def set_arch_parameters(self, params: list[torch.Tensor]) -> None:
-        """Rebind the strategy's named parameters after they moved to the device."""
-        self.alpha = params[0]
-
-    def relaxed_weights(self) -> torch.Tensor:
-        """Deterministic edge weights (softmax of alpha) used by diagnostics."""
-        import torch
-
-        return torch.softmax(self.alpha, dim=-1)
-
-    def describe_parameters(self) -> dict[str, Any]:
-        return {"alpha": self.alpha.detach().tolist()}
+    def after_search(self, problem: Problem, streams: Streams, log: SearchLog) -> None:
+        """Called once the last epoch is done (BaLeNAS-TF selects cells here)."""
 
     # ---- the loop -----------------------------------------------------------------------------
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Arch:
@@ -96,23 +96,22 @@ class OneShotStrategy(Strategy):
         from spaces.nb201.supernet import Supernet
         from spaces.search_data import SearchData
 
-        seed = int(rng.integers(2**31))
+        streams = Streams(int(rng.integers(2**63 - 1)))
         device = resolve_device(problem.device)
         self.device_used = str(device)  # the runner stamps it on the record's provenance
-        data = SearchData(problem.dataset, seed, self.batch_size, self.image_size, self.per_class, self.split_file,
+        data = SearchData(problem.dataset, streams, self.batch_size, self.image_size, self.per_class, self.split_file,
                           problem.data_dir)
-        generator = torch.Generator().manual_seed(seed)
         self.supernet = Supernet(dataset_info(problem.dataset).num_classes, self.channels, self.cells_per_stage,
-                                 self.impl, seed).to(device)
-        self.arch_params = [p.detach().to(device).requires_grad_() for p in self.init_arch_parameters(generator)]
-        self.set_arch_parameters(self.arch_params)
+                                 self.impl, streams.torch_generator("supernet_init")).to(device)
+        self.distribution = self.make_distribution()
+        self.distribution.init(streams.torch_generator("arch_init"), device, data.n_valid)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
                                      nesterov=self.w_momentum > 0, weight_decay=self.w_weight_decay)
-        self.a_opt = torch.optim.Adam(self.arch_params, lr=self.a_lr, betas=(0.5, 0.999), weight_decay=self.a_weight_decay)
         total_steps = self.epochs * data.steps_per_epoch
         start_epoch = self._resume(problem, log)
         for epoch in range(start_epoch, self.epochs):
-            ctx = LoopContext(self, epoch, total_steps, data.steps_per_epoch, seed)
+            ctx = LoopContext(self, epoch, total_steps, data.steps_per_epoch, streams)
+            self.distribution.begin_epoch(ctx)
             started = time.perf_counter()
             stats = np.zeros(4)
             for step, (train, valid) in enumerate(data.epoch(epoch)):
@@ -124,27 +123,62 @@ class OneShotStrategy(Strategy):
                 stats += [F.cross_entropy(train_logits, train[1]).item(), (train_logits.argmax(1) == train[1]).float().mean().item(),
                           F.cross_entropy(valid_logits, valid[1]).item(), (valid_logits.argmax(1) == valid[1]).float().mean().item()]
             stats /= max(1, data.steps_per_epoch)
-            arch = self.derive()
+            self.distribution.end_epoch(ctx)
+            arch = self.distribution.derive()
             row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": arch.count("skip_connect"),
                    "train_loss": stats[0], "train_acc": 100 * stats[1], "valid_loss": stats[2], "valid_acc": 100 * stats[3],
-                   "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.describe_parameters()}
+                   "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.distribution.describe()}
             if self.hessian_every and ((epoch + 1) % self.hessian_every == 0 or epoch + 1 == self.epochs):
-                row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(_to(data.fixed_valid_batch(), device), seed)
+                probe = streams.torch_generator("hessian_probe", epoch)
+                row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(_to(data.fixed_valid_batch(), device), probe)
             log.row(**row)
             self._checkpoint(problem, epoch + 1, log)
             if problem.epoch_callback is not None:
                 problem.epoch_callback(epoch + 1)
-        return self.derive()
+        self.after_search(problem, streams, log)
+        return self.distribution.derive()
 
-    # ---- shared pieces ----------------------------------------------------------------------------
-    def check_finite(self, loss: torch.Tensor, ctx: "LoopContext", what: str) -> None:
-        if not math.isfinite(float(loss.detach())):
-            raise NonFiniteLoss(f"{what} loss is {loss.item()} at epoch {ctx.epoch + 1}, step {ctx.step + 1}")
+    def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
+        """One search step in the strategy's order; returns (train logits, valid logits) for the statistics."""
+        if self.order == 2 or self.arch_first:
+            valid_logits = self.arch_step(train, valid, ctx)
+            return self.weight_step(train, ctx), valid_logits
+        train_logits = self.weight_step(train, ctx)
+        return train_logits, self.arch_step(train, valid, ctx)
 
-    def weight_step(self, batch: tuple, weights: torch.Tensor, ctx: "LoopContext", chosen: list[int] | None = None) -> torch.Tensor:
+    def arch_step(self, train: tuple, valid: tuple, ctx: LoopContext) -> Any:
+        if self.order == 2:
+            from strategies.unrolled import unrolled_gradient
+
+            return self.distribution.arch_step(ctx, lambda: unrolled_gradient(self, train, valid, ctx))
+        return self.distribution.arch_step(ctx, lambda: self.first_order_gradient(valid, ctx))
+
+    def first_order_gradient(self, valid: tuple, ctx: LoopContext) -> tuple[list[Any], Any]:
+        """grad of L_val (+ the distribution's regulariser) w.r.t. its parameters at the current edge weights."""
         import torch
         import torch.nn.functional as F
 
+        weights, chosen = self.distribution.edge_weights(ctx, "arch")
+        logits = self.supernet(valid[0], weights, chosen)
+        loss = F.cross_entropy(logits, valid[1])
+        self.check_finite(loss, ctx, "validation")
+        grads = torch.autograd.grad(self.regularised(loss), self.distribution.params)
+        return list(grads), logits.detach()
+
+    def regularised(self, loss: Any) -> Any:
+        extra = self.distribution.regulariser()
+        return loss if extra is None else loss + extra
+
+    # ---- shared pieces ----------------------------------------------------------------------------
+    def check_finite(self, loss: Any, ctx: LoopContext, what: str) -> None:
+        if not math.isfinite(float(loss.detach())):
+            raise NonFiniteLoss(f"{what} loss is {loss.item()} at epoch {ctx.epoch + 1}, step {ctx.step + 1}")
+
+    def weight_step(self, batch: tuple, ctx: LoopContext) -> Any:
+        import torch
+        import torch.nn.functional as F
+
+        weights, chosen = self.distribution.edge_weights(ctx, "weight")
         self.w_opt.zero_grad(set_to_none=True)
         logits = self.supernet(batch[0], weights.detach(), chosen)
         loss = F.cross_entropy(logits, batch[1])
@@ -154,15 +188,15 @@ class OneShotStrategy(Strategy):
         self.w_opt.step()
         return logits.detach()
 
-    def dominant_hessian_eigenvalue(self, batch: tuple, seed: int, iterations: int = 20) -> float:
-        """Largest-magnitude eigenvalue of d^2 L_val / d alpha^2 (softmax relaxation), by power iteration."""
+    def dominant_hessian_eigenvalue(self, batch: tuple, generator: Any, iterations: int = 20) -> float:
+        """Largest-magnitude eigenvalue of d^2 L_val / d alpha^2 at the expected weights, by power iteration."""
         import torch
         import torch.nn.functional as F
 
-        alpha = self.alpha
-        loss = F.cross_entropy(self.supernet(batch[0], torch.softmax(alpha, dim=-1)), batch[1])
+        alpha = self.distribution.alpha
+        loss = F.cross_entropy(self.supernet(batch[0], self.distribution.expected_weights()), batch[1])
         (grad,) = torch.autograd.grad(loss, [alpha], create_graph=True)
-        v = torch.randn(alpha.shape, generator=torch.Generator().manual_seed(seed)).to(alpha.device)
+        v = torch.randn(alpha.shape, generator=generator).to(alpha.device)
         v /= v.norm()
         eigenvalue = 0.0
         for _ in range(iterations):
@@ -176,15 +210,8 @@ class OneShotStrategy(Strategy):
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def _state(self, epoch: int, log: SearchLog) -> dict[str, Any]:
-        return {"epoch": epoch, "supernet": self.supernet.state_dict(), "arch": [p.detach().clone() for p in self.arch_params],
-                "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(), "trajectory": list(log.rows),
-                "extra": self.extra_state()}
-
-    def extra_state(self) -> dict[str, Any]:
-        return {}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
+        return {"epoch": epoch, "supernet": self.supernet.state_dict(), "distribution": self.distribution.state_dict(),
+                "w_opt": self.w_opt.state_dict(), "trajectory": list(log.rows)}
 
     def _checkpoint(self, problem: Problem, epoch: int, log: SearchLog) -> None:
         import torch
@@ -208,17 +235,15 @@ class OneShotStrategy(Strategy):
         if path is None or not Path(path).is_file():
             return 0
         try:
-            state = torch.load(path, weights_only=False, map_location=self.arch_params[0].device)
+            state = torch.load(path, weights_only=False, map_location=self.distribution.alpha.device)
+            if "distribution" not in state:
+                raise KeyError("no distribution state (a checkpoint of an older version)")
         except Exception as exc:  # torch raises many types for a torn or foreign file
             raise ValueError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); delete it or re-run "
                              "with --no-resume to start this run over") from None
         self.supernet.load_state_dict(state["supernet"])
-        with torch.no_grad():
-            for param, saved in zip(self.arch_params, state["arch"]):
-                param.copy_(saved)
+        self.distribution.load_state_dict(state["distribution"])
         self.w_opt.load_state_dict(state["w_opt"])
-        self.a_opt.load_state_dict(state["a_opt"])
-        self.load_extra_state(state["extra"])
         log.rows[:] = state["trajectory"]
         return int(state["epoch"])
 
@@ -241,9 +266,10 @@ def _to(batch: tuple, device: Any) -> tuple:
 class LoopContext:
     """Where the loop is: epoch, step, and the schedules that depend on them."""
 
-    def __init__(self, strategy: OneShotStrategy, epoch: int, total_steps: int, steps_per_epoch: int, seed: int) -> None:
+    def __init__(self, strategy: OneShotStrategy, epoch: int, total_steps: int, steps_per_epoch: int,
+                 streams: Streams) -> None:
         self.strategy, self.epoch, self.step = strategy, epoch, 0
-        self.total_steps, self.steps_per_epoch, self.seed = total_steps, steps_per_epoch, seed
+        self.total_steps, self.steps_per_epoch, self.streams = total_steps, steps_per_epoch, streams
 
     @property
     def global_step(self) -> int:
@@ -259,8 +285,3 @@ class LoopContext:
     @property
     def epoch_fraction(self) -> float:
         return self.epoch / max(1, self.strategy.epochs - 1)
-
-
-def derive_argmax(alpha: torch.Tensor) -> Arch:
-    """Per-edge argmax, ``none`` included (NB201 protocol)."""
-    return Arch(tuple(int(i) for i in alpha.detach().argmax(dim=-1)))

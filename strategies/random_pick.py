@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.problem import Problem, SearchLog
+from nas_core.problem import Problem, SearchLog
 from strategies.base import Strategy
 from strategies.registry import register
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.problem import Problem, SearchLog
+from nas_core.problem import Problem, SearchLog
 from strategies.base import Strategy
 from strategies.registry import register
 
@@ -36,25 +36,14 @@ class ZeroCostNAS(Strategy):
         self.batch_seed = batch_seed
 
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
-        from strategies.proxies.cache import load_cache
+        from strategies.proxies.cache import scores_of
         from strategies.proxies.scoring import ScoringSetup
 
         setup = ScoringSetup(self.proxy, problem.dataset, self.init_seed, self.batch_seed, data_dir=problem.data_dir)
         candidates = [problem.space.sample(rng) for _ in range(self.k)]
-        cached, scored = load_cache(setup)
-        scorer = None
+        seen = scores_of(setup, candidates)
         best, best_score = None, -math.inf
-        seen: dict[Any, float] = {}
         for step, arch in enumerate(candidates, start=1):
-            if arch not in seen:
-                value = cached[arch.lex_index]
-                if not scored[arch.lex_index]:
-                    if scorer is None:
-                        from strategies.proxies.cache import scorer_for
-
-                        scorer = scorer_for(setup)
-                    value = scorer.score(arch)
-                seen[arch] = float(value)
             score = seen[arch]
             comparable = -math.inf if math.isnan(score) else score  # a NaN score never wins
             if best is None or comparable > best_score:

@@ -84,7 +84,7 @@ def synthetic_table(synthetic_data_dir: Path):
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The real shared data, or a skip that says how to provide it."""
-    from harness.paths import REPO_ROOT, ENV_DATA
+    from nas_core.paths import REPO_ROOT, ENV_DATA
 
     candidates = [Path(os.environ[ENV_DATA])] if os.environ.get(ENV_DATA) else []
     candidates.append(REPO_ROOT.parent / "shared" / "data")

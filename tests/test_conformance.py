@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.problem import Budget, Problem, SearchLog, TabularOracle
+from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.seeding import numpy_rng
 from spaces.nb201.space import NB201Space
-from spaces.splits import Split
+from nas_core.splits import Split
 from strategies import registry
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.paths import DataNotFoundError
+from nas_core.paths import DataNotFoundError
 from spaces.augment import augment, fixed_batch, normalise, to_tensor
 from spaces.datasets import load_images
 from spaces.nb201.codec import Arch

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from harness.problem import Budget, Problem, SearchLog
+from nas_core.problem import Budget, Problem, SearchLog
 from harness.seeding import numpy_rng
 from spaces.nb201.space import NB201Space
 from spaces.nb201.supernet import Supernet
@@ -31,7 +31,7 @@ def _grads(net, x, y, weights, alpha):
 @pytest.mark.parametrize("edge_weights", ["softmax", "dirichlet", "gaussian"])
 def test_fast_supernet_equals_the_plain_one(edge_weights):
     torch.manual_seed(0)
-    net = Supernet(10, channels=6, cells_per_stage=2, impl="plain", seed=3)
+    net = Supernet(10, channels=6, cells_per_stage=2, impl="plain", generator=3)
     x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 10, (8,))
     alpha = (1e-1 * torch.randn(6, 5)).requires_grad_()
     noise = torch.rand(6, 5) + 0.1
@@ -52,7 +52,7 @@ def test_fast_supernet_equals_the_plain_one(edge_weights):
 
 
 def test_chosen_ops_compute_one_op_but_pass_gradient_to_every_alpha():
-    net = Supernet(10, channels=4, cells_per_stage=1, impl="fast", seed=1)
+    net = Supernet(10, channels=4, cells_per_stage=1, impl="fast", generator=1)
     alpha = torch.randn(6, 5, generator=torch.Generator().manual_seed(0)).requires_grad_()
     probs = torch.softmax(alpha, -1)
     hard = F.one_hot(probs.argmax(-1), 5).float() - probs.detach() + probs
@@ -70,12 +70,15 @@ class Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("name", ["darts_v1", "darts_v2", "gdas"])
+@pytest.mark.parametrize("name", ["darts_v1", "darts_v2", "gdas", "balenas_v1", "balenas_v2", "balenas_tf"])
 def test_resumed_run_ends_exactly_like_an_uninterrupted_one(name, image_data_dir, tmp_path):
     from harness.records import strip_volatile
 
+    # BaLeNAS: a small BaLeNAS-TF selection, so the resumed run's after-search step is covered too
+    kwargs = {**TINY, **{k: v for k, v in getattr(get(name), "conformance_kwargs", {}).items()
+                         if k.startswith("tf_") or k == "select"}}
     full_log = SearchLog()
-    full = get(name)(**TINY).search(problem(image_data_dir), numpy_rng({"r": name}, 0), full_log)
+    full = get(name)(**kwargs).search(problem(image_data_dir), numpy_rng({"r": name}, 0), full_log)
 
     def stop_after_first(epoch):
         if epoch == 1:
@@ -83,10 +86,11 @@ def test_resumed_run_ends_exactly_like_an_uninterrupted_one(name, image_data_dir
 
     checkpoint = tmp_path / "run.pt"
     with pytest.raises(Stop):
-        get(name)(**TINY).search(problem(image_data_dir, checkpoint, stop_after_first), numpy_rng({"r": name}, 0), SearchLog())
+        get(name)(**kwargs).search(problem(image_data_dir, checkpoint, stop_after_first), numpy_rng({"r": name}, 0), SearchLog())
     assert checkpoint.is_file()
     resumed_log = SearchLog()
-    resumed = get(name)(**TINY).search(problem(image_data_dir, checkpoint), numpy_rng({"r": name}, 0), resumed_log)
+    strategy = get(name)(**kwargs)
+    resumed = strategy.search(problem(image_data_dir, checkpoint), numpy_rng({"r": name}, 0), resumed_log)
     assert resumed == full
     assert [strip_volatile(r) for r in resumed_log.rows] == [strip_volatile(r) for r in full_log.rows]
 
@@ -124,7 +128,9 @@ def test_cpu_scale_preset_fills_one_shot_hyperparameters():
     config = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "cpu",
                            "strategies": [{"name": "darts_v1"}, {"name": "gdas", "epochs": 3}, {"name": "rea"}]})
     darts, gdas, rea = (s.kwargs for s in config.strategies)
-    assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 1, 16, 10)
+    assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 5, 16, 10)
+    smoke = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "smoke", "strategies": [{"name": "darts_v1"}]})
+    assert smoke.name == "x_smoke" and smoke.strategies[0].kwargs["cells_per_stage"] == 1
     assert gdas["epochs"] == 3 and gdas["channels"] == 8  # explicit values win over the preset
     assert "channels" not in rea
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spaces.nb201.codec import N_CELLS, Arch
-from spaces.splits import Split
+from nas_core.splits import Split
 
 pytestmark = pytest.mark.slow
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"

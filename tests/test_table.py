@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.paths import DataNotFoundError, resolve_data_dir
+from nas_core.paths import DataNotFoundError, resolve_data_dir
 from spaces.nb201.codec import N_CELLS, Arch, all_archs
 from spaces.nb201.importers import TableImportError, import_csvs, import_official_api
 from spaces.nb201.table import NB201Table, TestSplitAccessError, import_table, load_table, locate_table
-from spaces.splits import Split
+from nas_core.splits import Split
 from spaces.tablefile import TableCorruptError, read_table, write_table
 
 from conftest import synthetic_accuracy

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.problem import Budget, Problem, SearchLog
+from nas_core.problem import Budget, Problem, SearchLog
 from harness.seeding import numpy_rng
 from spaces.nb201.space import NB201Space
 from strategies.proxies.cache import save_scores

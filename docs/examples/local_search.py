@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.problem import Problem
+from nas_core.problem import Problem
 from strategies.base import AskTellStrategy
 from strategies.registry import register
 

@@ -77,6 +77,12 @@ class SearchCell(nn.Module):
         self.b1 = nn.Parameter(torch.empty(len(EDGES), c))
         self.w3 = nn.Parameter(torch.empty(len(EDGES), c, c, 3, 3))
         self.b3 = nn.Parameter(torch.empty(len(EDGES), c))
+        if generator is not None:
+            self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """PyTorch's default Conv2d init per edge, drawn from ``generator``."""
+        c = self.w3.shape[1]
         for e in range(len(EDGES)):
             _kaiming_uniform_(self.w1[e], c, generator)
             _kaiming_uniform_(self.b1[e], c, generator)
@@ -159,16 +165,33 @@ class Supernet(nn.Module):
     """stem -> N search cells -> reduction -> N cells -> reduction -> N cells -> head."""
 
     def __init__(self, num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5, impl: str = "fast",
-                 seed: int = 0) -> None:
+                 generator: torch.Generator | int = 0) -> None:
         super().__init__()
-        generator = torch.Generator().manual_seed(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # the stem, reductions and head use PyTorch's default init
+        if not isinstance(generator, torch.Generator):
+            generator = torch.Generator().manual_seed(int(generator))
+        # built on the meta device, then initialised from ``generator`` alone: constructing
+        # nn.Conv2d on a real device would draw its default init from torch's global RNG
+        with torch.device("meta"):
             self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
-            layers, c = macro_layers(channels, cells_per_stage, lambda width: SearchCell(width, impl, generator))
+            layers, c = macro_layers(channels, cells_per_stage, lambda width: SearchCell(width, impl))
             self.layers = nn.ModuleList(layers)
             self.head_bn = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
             self.classifier = nn.Linear(c, num_classes)
+        self.to_empty(device="cpu")
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """PyTorch's default init (conv/linear U(+-1/sqrt(fan_in)), BN 1/0) in module order, from ``generator``."""
+        for module in self.modules():
+            if isinstance(module, SearchCell):
+                module.reset_parameters(generator)
+            elif isinstance(module, (nn.Conv2d, nn.Linear)):
+                fan_in = module.weight[0].numel()
+                _kaiming_uniform_(module.weight, fan_in, generator)
+                if module.bias is not None:
+                    _kaiming_uniform_(module.bias, fan_in, generator)
+            elif isinstance(module, nn.BatchNorm2d):
+                module.reset_parameters()
 
     def set_impl(self, impl: str) -> None:
         for layer in self.layers:

@@ -21,10 +21,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from harness.paths import DataNotFoundError, cache_dir, resolve_data_dir
+from nas_core.paths import DataNotFoundError, cache_dir, resolve_data_dir
 from spaces.nb201.codec import N_CELLS, Arch
 from spaces.nb201.importers import DATASETS, MAIN_CSV, import_csvs
-from spaces.splits import Split
+from nas_core.splits import Split
 from spaces.tablefile import read_table, write_table
 
 SCHEMA_VERSION = 1

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from harness.paths import REPO_ROOT
+from nas_core.paths import REPO_ROOT
 from spaces.nb201.codec import N_CELLS, Arch
 from strategies.proxies.scoring import SCORING_VERSION, ScoringSetup
 
@@ -83,6 +83,18 @@ def scorer_for(setup: ScoringSetup) -> Any:
 
     torch.set_num_threads(1)  # one process per core beats intra-op threads on these small tensors
     return CellScorer(setup)
+
+
+def scores_of(setup: ScoringSetup, archs: Iterable[Arch]) -> dict[Arch, float]:
+    """Score of each distinct cell of ``archs``: from the whole-space cache where it holds one, else
+    computed here with the same setup (so the result is the same either way). Nothing is written:
+    a search running beside others must not race them on the shared cache file."""
+    cached, scored = load_cache(setup)
+    result: dict[Arch, float] = {}
+    for arch in archs:
+        if arch not in result:
+            result[arch] = float(cached[arch.lex_index]) if scored[arch.lex_index] else float(scorer_for(setup).score(arch))
+    return result
 
 
 def score_chunk(setup: ScoringSetup, lex_indices: list[int]) -> list[tuple[int, float]]:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from spaces.splits import Split
+from nas_core.splits import Split
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,148 @@
+"""BaLeNAS (Zhang et al.; ALGORITHMS.md, "BaLeNAS"; paper Sec. 3.2, Eqs. 12-19, Algorithm 1).
+
+The architecture parameters become a diagonal Gaussian q(alpha) = N(mu, sigma^2), learned by
+the Bayesian learning rule in its Variational Adam form (:class:`strategies.vadam.Vadam`):
+each architecture step draws M samples theta = mu + sigma eps from the run's ``arch_noise``
+stream, takes the architecture gradient at each -- first order: grad_alpha L_val(w, theta);
+second order: DARTS's unrolled gradient at theta (:mod:`strategies.unrolled`) -- and applies the
+Vadam update to mu and s (sigma^2 = 1/(N s + delta), N = number of search-valid images).
+Everything else is DARTS: the same supernet, the weight step with softmax(mu), the same step
+order (1st: weight step, then architecture step; 2nd: architecture step first). Algorithm 1
+lists the architecture step first for both orders; ``arch_first = true`` gives that order to
+the first-order variant (default false, so that sigma = 0 reduces BaLeNAS to DARTS exactly).
+
+Final cell: argmax mu per edge, ``none`` included. The trajectory adds sigma (mean, min, max,
+and the full matrix) to DARTS's fields; the Hessian probe runs at mu (Eq. 19, Fig. 3).
+
+BaLeNAS-TF (:mod:`strategies.tf_selection`): after the search the same run draws
+``tf_draws`` cells from q and keeps, for every proxy in ``tf_proxies`` and every K in ``tf_k``,
+the best-scored cell among the first K draws, so one search serves the argmax-mu row and every
+(proxy, K) row. ``select`` names the cell the run returns as its final answer.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nas_core.problem import Problem, SearchLog
+from nas_core.streams import Streams
+from strategies.darts import TINY
+from strategies.distributions import ArchDistribution, EdgeWeights
+from strategies.oneshot import LoopContext, OneShotStrategy
+from strategies.registry import register
+
+DEFAULT_PROXIES = ["synflow", "snip", "grasp"]
+DEFAULT_K = [10, 50, 100]
+
+
+class GaussianDistribution(ArchDistribution):
+    """q = N(mu, sigma^2) under Vadam. Edge weights are softmax of the parameter's current value:
+    mu for the weight step and diagnostics, a sample theta while Vadam evaluates its closure."""
+
+    def __init__(self, lr: float, prior_precision: float, prec_init: float, samples: int, noise_scale: float) -> None:
+        super().__init__(samples)
+        self.lr, self.prior_precision, self.prec_init, self.noise_scale = lr, prior_precision, prec_init, noise_scale
+
+    def make_optimizer(self) -> Any:
+        from strategies.vadam import Vadam
+
+        return Vadam(self.params, dataset_size=self.n_valid, lr=self.lr, betas=(0.5, 0.999),
+                     prior_precision=self.prior_precision, prec_init=self.prec_init, samples=self.samples,
+                     noise_scale=self.noise_scale)
+
+    def begin_epoch(self, ctx: LoopContext) -> None:
+        super().begin_epoch(ctx)
+        self.optimizer.set_generator(self.noise)
+
+    def edge_weights(self, ctx: LoopContext, purpose: str) -> EdgeWeights:
+        return self.expected_weights(), None
+
+    def arch_step(self, ctx: LoopContext, closure: Any) -> Any:
+        """Vadam draws the M samples itself; the closure's gradient goes into ``mu.grad`` at each."""
+        logits: list[Any] = []
+
+        def at_sample() -> None:
+            grads, sample_logits = closure()
+            for param, grad in zip(self.params, grads):
+                param.grad = grad
+            logits[:] = [sample_logits]
+
+        self.optimizer.step(at_sample)
+        return logits[0]
+
+    @property
+    def sigma(self) -> Any:
+        return self.optimizer.sigma(self.alpha)
+
+    def describe(self) -> dict[str, Any]:
+        sigma = self.sigma.detach().cpu()
+        return {**super().describe(), "sigma": sigma.tolist(), "sigma_mean": float(sigma.mean()),
+                "sigma_min": float(sigma.min()), "sigma_max": float(sigma.max())}
+
+
+class _BaLeNAS(OneShotStrategy):
+    def __init__(self, samples: int = 3, prior_precision: float = 1.0, prec_init: float = 1.0, noise_scale: float = 1.0,
+                 arch_first: bool = False, tf_proxies: list[str] | None = None, tf_draws: int = 100,
+                 tf_k: list[int] | None = None, select: str = "argmax_mu", **kwargs: Any) -> None:
+        from strategies.tf_selection import check_selection_options
+
+        super().__init__(**kwargs)
+        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+            raise ValueError(f"samples (M) must be a positive integer, got {samples!r}")
+        if not prior_precision >= 0 or not prec_init >= prior_precision:
+            raise ValueError(f"need 0 <= prior_precision <= prec_init, got {prior_precision}, {prec_init}")
+        if not noise_scale >= 0:
+            raise ValueError(f"noise_scale must be non-negative, got {noise_scale!r}")
+        if arch_first and self.order == 2:
+            raise ValueError("arch_first applies to the first-order variant; the second order always steps alpha first")
+        self.samples, self.prior_precision, self.prec_init, self.noise_scale = samples, prior_precision, prec_init, noise_scale
+        self.arch_first = bool(arch_first)
+        self.tf_proxies = list(DEFAULT_PROXIES if tf_proxies is None else tf_proxies)
+        self.tf_k = list(DEFAULT_K if tf_k is None else tf_k)
+        self.tf_draws, self.select = tf_draws, select
+        check_selection_options(self.tf_proxies, self.tf_draws, self.tf_k, self.select)
+
+    def make_distribution(self) -> ArchDistribution:
+        return GaussianDistribution(self.a_lr, self.prior_precision, self.prec_init, self.samples, self.noise_scale)
+
+    def after_search(self, problem: Problem, streams: Streams, log: SearchLog) -> None:
+        """BaLeNAS-TF: draw cells from q and select per (proxy, K); the table stays sealed meanwhile."""
+        from strategies.tf_selection import select_from_distribution
+
+        dist = self.distribution
+        self.selection = select_from_distribution(
+            dist.alpha.detach().cpu(), dist.sigma.detach().cpu(), streams.torch_generator("selection"),
+            self.tf_draws, self.tf_proxies, self.tf_k, problem.dataset, problem.data_dir)
+        self.selections = {"argmax_mu": dist.derive(), **self.selection.chosen}
+
+    def search(self, problem: Problem, rng: Any, log: SearchLog) -> Any:
+        argmax_mu = super().search(problem, rng, log)
+        return argmax_mu if self.select == "argmax_mu" else self.selections[self.select]
+
+
+_TINY = {**TINY, "samples": 2, "tf_proxies": ["synflow"], "tf_draws": 6, "tf_k": [3, 6]}
+
+
+@register("balenas_v1")
+class BaLeNASFirstOrder(_BaLeNAS):
+    """BaLeNAS with the first-order architecture gradient at each sample."""
+
+    order = 1
+    conformance_kwargs = _TINY
+
+
+@register("balenas_v2")
+class BaLeNASSecondOrder(_BaLeNAS):
+    """BaLeNAS with DARTS's unrolled (second-order) gradient at each sample."""
+
+    order = 2
+    conformance_kwargs = _TINY
+
+
+@register("balenas_tf")
+class BaLeNASTF(BaLeNASSecondOrder):
+    """BaLeNAS-TF: BaLeNAS (2nd) returning the synflow pick of K = 100 draws (paper Table 1)."""
+
+    conformance_kwargs = {**_TINY, "select": "synflow@6"}
+
+    def __init__(self, select: str = "synflow@100", **kwargs: Any) -> None:
+        super().__init__(select=select, **kwargs)

@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
 
+    q = bench_sub.add_parser("balenas", help="one search step: BaLeNAS M = 1..4 vs DARTS (time and peak memory)")
+    q.add_argument("--order", type=int, choices=(1, 2), default=1, help="first or second order (default 1)")
+    q.add_argument("--steps", type=int, default=3)
+    q.add_argument("--threads", type=int, default=2)
+    q.add_argument("--rounds", type=int, default=2, help="alternating runs; the best of each variant is kept")
+    q.add_argument("--channels", type=int, default=16)
+    q.add_argument("--cells-per-stage", type=int, default=5)
+    q.add_argument("--image-size", type=int, default=32)
+
     from harness import cli_proxies
 
     cli_proxies.add_parsers(sub, _add_data_dir)
@@ -136,6 +145,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     datasets, rows = summary_rows(runs, population)
     render = to_latex if args.format == "latex" else to_markdown
     text = render(datasets, rows, f"{folder.name}: final cells on NAS-Bench-201")
+    if args.format == "markdown":
+        from reports.trajectories import report as epoch_report
+
+        text += "\n" + epoch_report(folder)
     failed = int((runs["status"] != "done").sum())
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +185,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from harness.bench_supernet import run_benchmark as run_supernet
 
         print(run_supernet(args.steps, args.threads, args.rounds))
+        return 0
+    if args.bench_command == "balenas":
+        from harness.bench_balenas import run_benchmark as run_balenas
+
+        print(run_balenas(args.order, args.steps, args.threads, args.rounds, args.channels, args.cells_per_stage,
+                          args.image_size))
         return 0
     if args.bench_command == "synflow":
         from harness.bench_synflow import run_benchmark as run_synflow

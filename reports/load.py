@@ -1,7 +1,10 @@
 """Load every record of an experiment into one flat pandas DataFrame.
 
 One row per run and evaluated dataset: the search dataset first, then every dataset the final
-cell was also looked up in (``evaluate_on``, e.g. a CIFAR-10 search evaluated on all three)."""
+cell was also looked up in (``evaluate_on``, e.g. a CIFAR-10 search evaluated on all three).
+A run that selected several cells from one search (BaLeNAS-TF) adds the rows of each other
+selection under the label ``"<label> TF(<proxy>, K=<k>)"`` (or ``"<label> argmax-mu"``), with
+``selection`` naming it; the run's own final cell has ``selection`` = its ``select``."""
 from __future__ import annotations
 
 import json
@@ -14,7 +17,16 @@ from harness.records import iter_records
 COLUMNS = [
     "run_id", "search_dataset", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch",
     "arch_index", "valid_acc", "test_acc", "params_M", "flops_M", "n_queries", "simulated_time_s", "search_wall_time_s",
+    "selection",
 ]
+
+
+def selection_label(label: str, key: str) -> str:
+    """Report label of a selection: ``balenas_v2 TF(synflow, K=100)``, ``balenas_tf argmax-mu``."""
+    if key == "argmax_mu":
+        return f"{label} argmax-mu"
+    proxy, _, k = key.partition("@")
+    return f"{label} TF({proxy}, K={k})"
 
 
 def load_runs(results_dir: str | Path) -> pd.DataFrame:
@@ -30,9 +42,17 @@ def load_runs(results_dir: str | Path) -> pd.DataFrame:
             "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
         }
-        # one row per dataset the final cell was evaluated on: the search dataset, then transfers
-        evaluations = {record.get("dataset"): final, **(final.get("transfer") or {})}
-        for dataset, result in evaluations.items():
-            rows.append({**base, "dataset": dataset, **{k: result.get(k) for k in (
-                "arch", "arch_index", "valid_acc", "test_acc", "params_M", "flops_M")}})
+        own = (record.get("hyperparameters") or {}).get("select") if final.get("selections") else None
+        rows += _evaluation_rows(base, record.get("dataset"), final, own)
+        for key, evaluated in (final.get("selections") or {}).items():
+            if key != own:
+                rows += _evaluation_rows({**base, "label": selection_label(base["label"], key)}, record.get("dataset"),
+                                         evaluated, key)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _evaluation_rows(base: dict, search_dataset: str, final: dict, selection: str | None) -> list[dict]:
+    """One row per dataset the cell was evaluated on: the search dataset, then transfers."""
+    evaluations = {search_dataset: final, **(final.get("transfer") or {})}
+    return [{**base, "dataset": dataset, "selection": selection, **{k: result.get(k) for k in (
+        "arch", "arch_index", "valid_acc", "test_acc", "params_M", "flops_M")}} for dataset, result in evaluations.items()]

@@ -55,7 +55,9 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
                                   _fmt(sub["test_acc"].mean(), sub["test_acc"].std(ddof=0)))
         seeds = group.groupby("dataset")["seed"].nunique()
         rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
-        published = paper_row(str(group["strategy"].iloc[0]), json.loads(group["hyperparameters"].iloc[0]))
+        selection = group["selection"].iloc[0] if "selection" in group else None
+        published = paper_row(str(group["strategy"].iloc[0]), json.loads(group["hyperparameters"].iloc[0]),
+                              None if pd.isna(selection) else str(selection))
         if published:
             name, values = published
             rows.append(Row(f"{name}, paper", "paper",

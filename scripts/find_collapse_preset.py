@@ -25,8 +25,12 @@ CANDIDATES: dict[str, dict] = {
     "n3c8": {"channels": 8, "cells_per_stage": 3, "image_size": 16, "per_class": 250, "epochs": 10},
     "n3c8e20": {"channels": 8, "cells_per_stage": 3, "image_size": 16, "per_class": 250, "epochs": 20},
     "n5c8px8": {"channels": 8, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "epochs": 10},
+    "n5c8px8e15": {"channels": 8, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "epochs": 15},
     "n5c8px8e30": {"channels": 8, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "epochs": 30},
     "n5c4px8e30": {"channels": 4, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "epochs": 30},
+    "n5c8e20": {"channels": 8, "cells_per_stage": 5, "image_size": 16, "per_class": 250, "epochs": 20},
+    "n5c8e30": {"channels": 8, "cells_per_stage": 5, "image_size": 16, "per_class": 250, "epochs": 30},
+    "n5c4e30": {"channels": 4, "cells_per_stage": 5, "image_size": 16, "per_class": 250, "epochs": 30},
     "n5c8d500": {"channels": 8, "cells_per_stage": 5, "image_size": 16, "per_class": 500, "epochs": 5},
 }
 

@@ -93,7 +93,6 @@ class OneShotStrategy(Strategy):
         import torch.nn.functional as F
 
         from spaces.datasets import dataset_info
-        from spaces.nb201.supernet import Supernet
         from spaces.search_data import SearchData
 
         streams = Streams(int(rng.integers(2**63 - 1)))
@@ -101,12 +100,7 @@ class OneShotStrategy(Strategy):
         self.device_used = str(device)  # the runner stamps it on the record's provenance
         data = SearchData(problem.dataset, streams, self.batch_size, self.image_size, self.per_class, self.split_file,
                           problem.data_dir)
-        self.supernet = Supernet(dataset_info(problem.dataset).num_classes, self.channels, self.cells_per_stage,
-                                 self.impl, streams.torch_generator("supernet_init")).to(device)
-        self.distribution = self.make_distribution()
-        self.distribution.init(streams.torch_generator("arch_init"), device, data.n_valid)
-        self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
-                                     nesterov=self.w_momentum > 0, weight_decay=self.w_weight_decay)
+        self.setup(dataset_info(problem.dataset).num_classes, device, data.n_valid, streams)
         total_steps = self.epochs * data.steps_per_epoch
         start_epoch = self._resume(problem, log)
         for epoch in range(start_epoch, self.epochs):
@@ -137,6 +131,19 @@ class OneShotStrategy(Strategy):
                 problem.epoch_callback(epoch + 1)
         self.after_search(problem, streams, log)
         return self.distribution.derive()
+
+    def setup(self, num_classes: int, device: Any, n_valid: int, streams: Streams) -> None:
+        """Supernet, distribution and weight optimizer, each from its own random stream."""
+        import torch
+
+        from spaces.nb201.supernet import Supernet
+
+        self.supernet = Supernet(num_classes, self.channels, self.cells_per_stage, self.impl,
+                                 streams.torch_generator("supernet_init")).to(device)
+        self.distribution = self.make_distribution()
+        self.distribution.init(streams.torch_generator("arch_init"), device, n_valid)
+        self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
+                                     nesterov=self.w_momentum > 0, weight_decay=self.w_weight_decay)
 
     def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
         """One search step in the strategy's order; returns (train logits, valid logits) for the statistics."""

@@ -1,0 +1,59 @@
+"""Per-epoch diagnostics of one-shot runs (BaLeNAS paper Figs. 2 and 3) as a Markdown table.
+
+For every label: the mean over seeds of the derived cell's skip-connection count at each epoch,
+the dominant Hessian eigenvalue of the validation loss w.r.t. the architecture parameters at
+the epochs where it was measured, and (BaLeNAS) the mean posterior sigma. Built from the run
+records alone; black-box runs have no epoch rows and are left out.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+FIELDS = (("skip_connections", "skip", "{:.2f}"), ("hessian_eigenvalue", "λ_max", "{:.3g}"),
+          ("sigma_mean", "σ̄", "{:.3f}"))
+
+
+def epoch_means(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[int, float]]]:
+    """label -> field -> epoch -> mean over the label's finished runs."""
+    values: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for record in records:
+        if record.get("status") != "done":
+            continue
+        for row in record.get("trajectory") or []:
+            if "epoch" not in row:
+                continue
+            for field, _, _ in FIELDS:
+                value = row.get(field)
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    values[record.get("label", record["strategy"])][field][int(row["epoch"])].append(float(value))
+    return {label: {f: {e: float(np.mean(v)) for e, v in sorted(epochs.items())} for f, epochs in fields.items()}
+            for label, fields in values.items()}
+
+
+def to_markdown(means: dict[str, dict[str, dict[int, float]]], title: str) -> str:
+    """One row per epoch; per label, the columns of the fields it has."""
+    if not means:
+        return ""
+    columns = [(label, field, head, fmt) for label in sorted(means) for field, head, fmt in FIELDS if field in means[label]]
+    epochs = sorted({e for fields in means.values() for per_epoch in fields.values() for e in per_epoch})
+    lines = [f"### {title}", "", "| epoch | " + " | ".join(f"{label} {head}" for label, _, head, _ in columns) + " |",
+             "|" + "---|" * (len(columns) + 1)]
+    for epoch in epochs:
+        cells = [fmt.format(means[label][field][epoch]) if epoch in means[label][field] else "–"
+                 for label, field, _, fmt in columns]
+        lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
+    lines += ["", "Mean over seeds: skip = skip connections in the cell derived at that epoch (of 6); λ_max = dominant "
+              "eigenvalue of the Hessian of the validation loss w.r.t. alpha (BaLeNAS: mu) at the expected edge weights; "
+              "σ̄ = mean posterior standard deviation (BaLeNAS)."]
+    return "\n".join(lines) + "\n"
+
+
+def report(folder: Path) -> str:
+    from harness.records import iter_records
+
+    return to_markdown(epoch_means(iter_records(folder)), f"{folder.name}: per-epoch diagnostics")

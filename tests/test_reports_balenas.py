@@ -1,0 +1,55 @@
+"""Reports of BaLeNAS runs: every BaLeNAS-TF selection is its own row beside its published row."""
+from __future__ import annotations
+
+
+from harness.records import write_record
+from reports.load import load_runs
+from reports.tables import summary_rows, to_markdown
+from reports.trajectories import epoch_means, to_markdown as epochs_markdown
+
+
+def evaluated(arch: str, acc: float) -> dict:
+    one = {"arch": arch, "arch_index": 0, "valid_acc": acc, "test_acc": acc + 1, "params_M": 1.0, "flops_M": 1.0}
+    return {**one, "transfer": {"cifar100": {**one, "valid_acc": acc - 20, "test_acc": acc - 19}}}
+
+
+def record(seed: int, hyperparameters: dict, strategy: str = "balenas_v2", label: str = "balenas_v2") -> dict:
+    keys = ["synflow@10", "synflow@100", "snip@10"]
+    final = evaluated("a", 90.0 + seed)
+    final["selections"] = {"argmax_mu": evaluated("a", 90.0 + seed),
+                           **{k: evaluated(k, 91.0 + i + seed) for i, k in enumerate(keys)}}
+    trajectory = [{"epoch": e, "skip_connections": e + seed, "sigma_mean": 0.9, **({"hessian_eigenvalue": 0.5 * e} if e == 2 else {})}
+                  for e in (1, 2)]
+    return {"experiment": "x", "run_id": f"{label}__cifar10__seed{seed}", "strategy": strategy, "label": label,
+            "hyperparameters": hyperparameters, "space": "nb201", "dataset": "cifar10", "seed": seed, "epochs": 200,
+            "budget": {}, "status": "done", "error": None, "final": final, "search": {"n_queries": 0},
+            "trajectory": trajectory, "timing": {}, "provenance": {}}
+
+
+def test_each_selection_is_a_row_with_its_paper_row(tmp_path):
+    for seed in (0, 1):
+        write_record(tmp_path, record(seed, {"samples": 3, "select": "argmax_mu"}))
+    runs = load_runs(tmp_path)
+    labels = set(runs["label"])
+    assert labels == {"balenas_v2", "balenas_v2 TF(synflow, K=10)", "balenas_v2 TF(synflow, K=100)",
+                      "balenas_v2 TF(snip, K=10)"}
+    tf100 = runs[(runs["label"] == "balenas_v2 TF(synflow, K=100)") & (runs["dataset"] == "cifar10")]
+    assert sorted(tf100["test_acc"]) == [93.0, 94.0]
+    datasets, rows = summary_rows(runs)
+    names = [r.name for r in rows]
+    assert "BaLeNAS (2nd) (Table 1), paper" in names and "BaLeNAS-TF (Table 1), paper" in names
+    assert "BaLeNAS with SNIP, K = 10 (Table 4), paper" in names
+    assert "BaLeNAS with SynFlow, K = 10 (Table 4), paper" in names
+    text = to_markdown(datasets, rows, "t")
+    assert "94.33 ± 0.03" in text and "93.50 ± 0.50" in text  # paper BaLeNAS-TF beside the measured mean ± std
+
+
+def test_table5_rows_and_per_epoch_diagnostics(tmp_path):
+    write_record(tmp_path, record(0, {"samples": 1, "select": "argmax_mu"}, label="balenas_v2_m1"))
+    datasets, rows = summary_rows(load_runs(tmp_path))
+    assert "BaLeNAS (2nd), M = 1 (Table 5), paper" in [r.name for r in rows]
+    means = epoch_means([record(0, {}), record(1, {})])
+    assert means["balenas_v2"]["skip_connections"] == {1: 1.5, 2: 2.5}
+    assert means["balenas_v2"]["hessian_eigenvalue"] == {2: 1.0}
+    table = epochs_markdown(means, "t")
+    assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 λ_max" in table

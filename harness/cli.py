@@ -112,7 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    print(f"{config.name}: {summary.total} runs, {summary.skipped} already done, {summary.done} finished now, "
+    reused = f"{summary.reused} copied from {', '.join(config.reuse_from)}, " if summary.reused else ""
+    print(f"{config.name}: {summary.total} runs, {summary.skipped} already done, {reused}{summary.done} finished now, "
           f"{summary.failed} failed -> {summary.results_dir}")
     for failure in summary.failures:
         print(f"  failed: {failure}", file=sys.stderr)

@@ -18,7 +18,7 @@ from nas_core.problem import Budget
 BACKENDS = ("loky", "threading", "sequential", "dask")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
-    "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device",
+    "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device", "reuse_from",
 }
 SCALE_NAMES = ("paper", "cpu", "smoke")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
@@ -55,6 +55,8 @@ class ExperimentConfig:
     evaluate_on: tuple[str, ...] = ()
     #: where one-shot strategies train: "auto" (CUDA when available), "cpu", "cuda", "cuda:N"
     device: str = "auto"
+    #: experiments whose finished records of an identical run (same run id) are copied instead of recomputed
+    reuse_from: tuple[str, ...] = ()
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -144,15 +146,20 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
     specs = _parse_strategies(raw.get("strategies", []), errors, scale)
-    if scale != "paper" and isinstance(name, str) and not name.endswith(f"_{scale}"):
-        name = f"{name}_{scale}"  # reduced-scale runs get their own results folder, never mixed with paper-scale ones
+    reuse_from = raw.get("reuse_from", [])
+    if not isinstance(reuse_from, list) or not all(isinstance(r, str) and r and "/" not in r for r in reuse_from):
+        errors.append(f"reuse_from must be a list of experiment names, got {reuse_from!r}")
+        reuse_from = []
+    if scale != "paper":  # reduced-scale runs get their own results folder, never mixed with paper-scale ones
+        name = name if not isinstance(name, str) or name.endswith(f"_{scale}") else f"{name}_{scale}"
+        reuse_from = [r if r.endswith(f"_{scale}") else f"{r}_{scale}" for r in reuse_from]
     if errors:
         raise ConfigError(f"invalid config {source}:\n" + "\n".join(f"  - {e}" for e in errors))
     return ExperimentConfig(
         name=name, space=space, datasets=tuple(datasets), seeds=tuple(seeds), strategies=tuple(specs),
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
-        evaluate_on=tuple(evaluate_on), device=device,
+        evaluate_on=tuple(evaluate_on), device=device, reuse_from=tuple(reuse_from),
     )
 
 

@@ -55,6 +55,7 @@ class SweepSummary:
     results_dir: Path
     total: int
     skipped: int = 0
+    reused: int = 0
     done: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
@@ -171,6 +172,30 @@ def pending_jobs(jobs: list[Job], results_dir: Path) -> tuple[list[Job], int]:
     return todo, len(jobs) - len(todo)
 
 
+def reuse_records(jobs: list[Job], results_dir: Path, sources: tuple[str, ...]) -> list[Job]:
+    """Copy the finished record of each job that an experiment in ``sources`` already ran.
+
+    The run id holds the label, dataset, seed and a digest of the run key (strategy,
+    hyperparameters, space, dataset, fidelity, budget), and seeds derive from the key alone, so
+    an equal run id is the same computation; a record is only taken if it was also evaluated on
+    every dataset this job wants. Returns the jobs still to run."""
+    from harness.records import read_record, record_path
+
+    remaining = []
+    for job in jobs:
+        for source in sources:
+            record = read_record(record_path(results_dir.parent / source, job.run_id))
+            evaluated = set(((record or {}).get("final") or {}).get("transfer") or {}) | {job.dataset}
+            if record and record.get("status") == "done" and set(job.evaluate_on) <= evaluated:
+                record = {**record, "experiment": job.experiment,
+                          "provenance": {**record.get("provenance", {}), "reused_from": source}}
+                write_record(results_dir, record)
+                break
+        else:
+            remaining.append(job)
+    return remaining
+
+
 def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterator[dict[str, Any]]:
     if config.backend == "sequential" or (n_jobs == 1 and config.backend != "dask"):
         yield from (run_job(job) for job in jobs)
@@ -206,6 +231,9 @@ def run_experiment(
         for job in todo:
             (results_dir / "checkpoints" / f"{job.run_id}.pt").unlink(missing_ok=True)
     summary = SweepSummary(results_dir=results_dir, total=len(jobs), skipped=skipped)
+    if config.reuse_from:
+        remaining = reuse_records(todo, results_dir, config.reuse_from)
+        summary.reused, todo = len(todo) - len(remaining), remaining
     if not todo:
         return summary
     load_table(config.data_dir)  # fail once, clearly, before fanning out; also builds the cache

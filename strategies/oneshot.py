@@ -21,8 +21,8 @@ architecture noise, Hessian probe), derived from (run seed, purpose, epoch) by
 
 Scales: ``paper`` is the published protocol (C=16, N=5, 32x32, all 25k/25k images, batch 64);
 ``cpu`` is the cheapest preset found under which DARTS-V1 collapses on 2 CPU cores (C=8, N=5,
-16x16 images, 250 + 250 images per class, batch 64, 10 epochs; see docs/oneshot.md for the
-measurements); ``smoke`` is the former CPU preset (C=8, N=1), where DARTS does not collapse,
+8x8 images, 250 + 250 images per class, batch 64, 30 epochs: 1,170 steps; see docs/oneshot.md
+for the measurements); ``smoke`` is the former CPU preset (C=8, N=1), where DARTS does not collapse,
 kept for quick checks. The found cell is a real NB201 cell in every case.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ from strategies.distributions import ArchDistribution
 
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 5, "image_size": 32, "per_class": None, "batch_size": 64},
-    "cpu": {"channels": 8, "cells_per_stage": 5, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
+    "cpu": {"channels": 8, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "batch_size": 64, "epochs": 30},
     "smoke": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
 }
 

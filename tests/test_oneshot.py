@@ -128,7 +128,7 @@ def test_cpu_scale_preset_fills_one_shot_hyperparameters():
     config = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "cpu",
                            "strategies": [{"name": "darts_v1"}, {"name": "gdas", "epochs": 3}, {"name": "rea"}]})
     darts, gdas, rea = (s.kwargs for s in config.strategies)
-    assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 5, 16, 10)
+    assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 5, 8, 30)
     smoke = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "smoke", "strategies": [{"name": "darts_v1"}]})
     assert smoke.name == "x_smoke" and smoke.strategies[0].kwargs["cells_per_stage"] == 1
     assert gdas["epochs"] == 3 and gdas["channels"] == 8  # explicit values win over the preset

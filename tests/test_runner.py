@@ -142,3 +142,16 @@ def test_one_shot_run_records_diagnostics_and_transfer(tmp_path, synthetic_data_
     from reports.load import load_runs
 
     assert sorted(load_runs(summary.results_dir)["dataset"]) == ["cifar10", "cifar100"]
+
+
+def test_reuse_from_copies_identical_runs_of_another_experiment(tmp_path, synthetic_data_dir):
+    _, first = run(tmp_path, synthetic_data_dir, name="first")
+    strategies = [{"name": "random_search"}, {"name": "rea", "population_size": 4, "sample_size": 2}]
+    _, second = run(tmp_path, synthetic_data_dir, name="second", reuse_from=["first"], strategies=strategies)
+    assert (second.total, second.reused, second.done) == (4, 2, 2)  # random_search copied, the changed rea computed
+    copied = {k: v for k, v in records(second).items() if k.startswith("random_search")}
+    original = records(first)
+    assert len(copied) == 2
+    for run_id, record in copied.items():
+        assert record["experiment"] == "second" and record["provenance"]["reused_from"] == "first"
+        assert deterministic_view({**record, "experiment": "first"}) == deterministic_view(original[run_id])

@@ -14,7 +14,7 @@ _PACKAGES = ("nas-harness", "numpy", "pandas", "joblib", "torch")
 
 
 #: what counts as code: a run record written into results/ must not make the next run "dirty"
-CODE_PATHS = ("harness", "strategies", "spaces", "reports", "configs", "pyproject.toml")
+CODE_PATHS = ("nas_core", "harness", "strategies", "spaces", "reports", "configs", "pyproject.toml")
 
 
 @lru_cache(maxsize=1)

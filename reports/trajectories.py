@@ -53,7 +53,21 @@ def to_markdown(means: dict[str, dict[str, dict[int, float]]], title: str) -> st
     return "\n".join(lines) + "\n"
 
 
+def distinct_cells(records: Iterable[dict[str, Any]]) -> str:
+    """BaLeNAS-TF samples: how many distinct cells the first K draws from q held (mean, min, max over seeds)."""
+    counts: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for record in records:
+        for k, n in ((record.get("selection") or {}).get("distinct") or {}).items():
+            counts[(record.get("label", record["strategy"]), int(k))].append(int(n))
+    if not counts:
+        return ""
+    lines = ["| run label | K draws | distinct cells: mean (min–max) over seeds |", "|---|---|---|"]
+    lines += [f"| {label} | {k} | {np.mean(v):.1f} ({min(v)}–{max(v)}) |" for (label, k), v in sorted(counts.items())]
+    return "\n".join(["### BaLeNAS-TF samples", "", *lines, ""]) + "\n"
+
+
 def report(folder: Path) -> str:
     from harness.records import iter_records
 
-    return to_markdown(epoch_means(iter_records(folder)), f"{folder.name}: per-epoch diagnostics")
+    records = list(iter_records(folder))
+    return to_markdown(epoch_means(records), f"{folder.name}: per-epoch diagnostics") + "\n" + distinct_cells(records)

@@ -53,3 +53,11 @@ def test_table5_rows_and_per_epoch_diagnostics(tmp_path):
     assert means["balenas_v2"]["hessian_eigenvalue"] == {2: 1.0}
     table = epochs_markdown(means, "t")
     assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 λ_max" in table
+
+
+def test_distinct_cell_counts_per_k():
+    from reports.trajectories import distinct_cells
+
+    records = [{**record(s, {}), "selection": {"distinct": {"10": 3 + s, "100": 20 + s}}} for s in (0, 1)]
+    text = distinct_cells(records)
+    assert "| balenas_v2 | 10 | 3.5 (3–4) |" in text and "| balenas_v2 | 100 | 20.5 (20–21) |" in text

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-FIELDS = (("skip_connections", "skip", "{:.2f}"), ("hessian_eigenvalue", "λ_max", "{:.3g}"),
+FIELDS = (("skip_connections", "skip", "{:.2f}"), ("hessian_eigenvalue", "λ_dom", "{:.3g}"),
           ("sigma_mean", "σ̄", "{:.3f}"))
 
 
@@ -47,9 +47,9 @@ def to_markdown(means: dict[str, dict[str, dict[int, float]]], title: str) -> st
         cells = [fmt.format(means[label][field][epoch]) if epoch in means[label][field] else "–"
                  for label, field, _, fmt in columns]
         lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
-    lines += ["", "Mean over seeds: skip = skip connections in the cell derived at that epoch (of 6); λ_max = dominant "
-              "eigenvalue of the Hessian of the validation loss w.r.t. alpha (BaLeNAS: mu) at the expected edge weights; "
-              "σ̄ = mean posterior standard deviation (BaLeNAS)."]
+    lines += ["", "Mean over seeds: skip = skip connections in the cell derived at that epoch (of 6); "
+              "λ_dom = dominant (largest-magnitude, signed) eigenvalue of the Hessian of the validation loss "
+              "w.r.t. alpha (BaLeNAS: mu) at the expected edge weights; σ̄ = mean posterior standard deviation (BaLeNAS)."]
     return "\n".join(lines) + "\n"
 
 

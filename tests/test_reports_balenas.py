@@ -52,7 +52,7 @@ def test_table5_rows_and_per_epoch_diagnostics(tmp_path):
     assert means["balenas_v2"]["skip_connections"] == {1: 1.5, 2: 2.5}
     assert means["balenas_v2"]["hessian_eigenvalue"] == {2: 1.0}
     table = epochs_markdown(means, "t")
-    assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 λ_max" in table
+    assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 λ_dom" in table
 
 
 def test_distinct_cell_counts_per_k():

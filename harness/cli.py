@@ -130,7 +130,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         folder = Path(args.results_dir) / args.experiment
     runs = load_runs(folder) if folder.is_dir() else None
     if runs is None or runs.empty:
-        raise FileNotFoundError(f"no run records in {folder}; run `nas-harness run <config>` first")
+        scaled = sorted(p.name for p in Path(args.results_dir).glob(f"{folder.name}_*") if p.is_dir())
+        hint = f"; did you mean {' or '.join(scaled)} (reduced-scale runs)?" if scaled else ""
+        raise FileNotFoundError(f"no run records in {folder}; run `nas-harness run <config>` first{hint}")
     population = None
     try:
         from spaces.nb201.table import load_table

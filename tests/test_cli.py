@@ -37,6 +37,9 @@ def test_user_mistakes_exit_2_with_one_clear_line(tmp_path, capsys, synthetic_da
     assert err.startswith("error: invalid config") and "registered strategies" in err and "Traceback" not in err
     assert main(["report", "nothing-here", "--results-dir", str(tmp_path)]) == 2
     assert "no run records" in capsys.readouterr().err
+    (tmp_path / "nothing-here_cpu").mkdir()
+    assert main(["report", "nothing-here", "--results-dir", str(tmp_path)]) == 2
+    assert "did you mean nothing-here_cpu" in capsys.readouterr().err
     assert main(["data", "import", "--data-dir", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
@@ -130,3 +133,11 @@ def test_bench_supernet_prints_time_memory_and_ratio(capsys):
     assert main(["bench", "supernet", "--steps", "1", "--threads", "1", "--rounds", "1"]) == 0
     out = capsys.readouterr().out
     assert "speed-up" in out and "peak" in out and "s/step" in out
+
+
+@pytest.mark.slow
+def test_bench_balenas_prints_time_memory_and_the_bound(capsys):
+    assert main(["bench", "balenas", "--steps", "1", "--threads", "1", "--rounds", "1", "--channels", "4",
+                 "--cells-per-stage", "1", "--image-size", "8"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("balenas_v1") == 4 and "bound DARTS + 3 x pass" in out and "x DARTS" in out

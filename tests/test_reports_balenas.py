@@ -51,8 +51,11 @@ def test_table5_rows_and_per_epoch_diagnostics(tmp_path):
     means = epoch_means([record(0, {}), record(1, {})])
     assert means["balenas_v2"]["skip_connections"] == {1: 1.5, 2: 2.5}
     assert means["balenas_v2"]["hessian_eigenvalue"] == {2: 1.0}
+    negative = record(0, {})
+    negative["trajectory"][1]["hessian_eigenvalue"] = -3.0
+    assert epoch_means([negative, record(1, {})])["balenas_v2"]["hessian_eigenvalue"] == {2: 2.0}  # magnitudes
     table = epochs_markdown(means, "t")
-    assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 λ_dom" in table
+    assert "| 1 | 1.50 | – | 0.900 |" in table and "balenas_v2 |λ_dom|" in table
 
 
 def test_distinct_cell_counts_per_k():

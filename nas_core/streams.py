@@ -17,10 +17,6 @@ from typing import Any
 
 import numpy as np
 
-#: the purposes the one-shot loop uses; a strategy may name its own (any string works)
-PURPOSES = ("split", "supernet_init", "arch_init", "batches", "arch_noise", "hessian_probe", "selection")
-
-
 def purpose_word(purpose: str) -> int:
     """A stable 32-bit word for ``purpose`` (the same in every process and Python version)."""
     if not isinstance(purpose, str) or not purpose:

@@ -23,14 +23,6 @@ def selection_key(proxy: str, k: int) -> str:
     return f"{proxy}@{k}"
 
 
-def parse_selection_key(key: str) -> tuple[str, int] | None:
-    """``(proxy, K)`` of a selection key; ``None`` for ``argmax_mu``."""
-    if key == "argmax_mu":
-        return None
-    proxy, _, k = key.partition("@")
-    return proxy, int(k)
-
-
 def check_selection_options(proxies: list[str], draws: int, ks: list[int], select: str) -> None:
     from strategies.proxies import get_proxy, proxy_names
 

@@ -1,7 +1,8 @@
 """The one-shot training loop shared by the differentiable strategies (DARTS, GDAS, BaLeNAS, ...).
 
 ALGORITHMS.md, "Search protocol on NAS-Bench-201": weights by SGD (nesterov, cosine to
-``w_lr_min`` updated every step, grad-norm clip 5). Everything architectural -- parameters,
+``w_lr_min`` updated every step, grad-norm clip 5; ``nesterov`` and ``lr_schedule = "epoch"``
+give DrNAS its own protocol). Everything architectural -- parameters,
 their optimizer, edge weights, Monte-Carlo averaging, derivation -- belongs to the strategy's
 :class:`~strategies.distributions.ArchDistribution`, so the loop knows nothing of softmax,
 Gumbel or Gaussian samples. The step order is the strategy's: ``order = 1`` takes the weight
@@ -61,6 +62,10 @@ class OneShotStrategy(Strategy):
     order: int = 1
     #: first order only: take the architecture step before the weight step (DrNAS, BaLeNAS's Algorithm 1)
     arch_first: bool = False
+    #: weight SGD with Nesterov momentum, and the cosine schedule updated every "step" or every "epoch";
+    #: class attributes (not hyperparameters) so that existing run keys stay as they are; DrNAS sets both
+    nesterov: bool = True
+    lr_schedule: str = "step"
 
     def __init__(self, epochs: int = 50, batch_size: int = 64, channels: int = 16, cells_per_stage: int = 5,
                  image_size: int = 32, per_class: int | None = None, w_lr: float = 0.025, w_lr_min: float = 0.001,
@@ -143,7 +148,7 @@ class OneShotStrategy(Strategy):
         self.distribution = self.make_distribution()
         self.distribution.init(streams.torch_generator("arch_init"), device, n_valid)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
-                                     nesterov=self.w_momentum > 0, weight_decay=self.w_weight_decay)
+                                     nesterov=self.nesterov and self.w_momentum > 0, weight_decay=self.w_weight_decay)
 
     def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
         """One search step in the strategy's order; returns (train logits, valid logits) for the statistics."""
@@ -284,9 +289,12 @@ class LoopContext:
 
     @property
     def w_lr(self) -> float:
-        """Cosine from w_lr to w_lr_min, updated every step."""
+        """Cosine from w_lr to w_lr_min, updated every step (``lr_schedule = "step"``) or every epoch."""
         s = self.strategy
-        progress = self.global_step / max(1, self.total_steps)
+        if s.lr_schedule == "epoch":
+            progress = self.epoch / max(1, s.epochs)
+        else:
+            progress = self.global_step / max(1, self.total_steps)
         return s.w_lr_min + 0.5 * (s.w_lr - s.w_lr_min) * (1 + math.cos(math.pi * progress))
 
     @property

@@ -14,7 +14,7 @@ from typing import Callable, TypeVar
 _REGISTRY: dict[str, type] = {}
 BUILTIN_MODULES: tuple[str, ...] = (
     "strategies.random_pick", "strategies.random_search", "strategies.rea", "strategies.zero_cost",
-    "strategies.darts", "strategies.gdas", "strategies.balenas",
+    "strategies.darts", "strategies.gdas", "strategies.balenas", "strategies.drnas",
 )
 T = TypeVar("T", bound=type)
 

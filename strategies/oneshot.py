@@ -122,7 +122,7 @@ class OneShotStrategy(Strategy):
                 stats += [F.cross_entropy(train_logits, train[1]).item(), (train_logits.argmax(1) == train[1]).float().mean().item(),
                           F.cross_entropy(valid_logits, valid[1]).item(), (valid_logits.argmax(1) == valid[1]).float().mean().item()]
             stats /= max(1, data.steps_per_epoch)
-            self.distribution.end_epoch(ctx)
+            self.end_epoch(ctx, data, device)
             arch = self.distribution.derive()
             row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": arch.count("skip_connect"),
                    "train_loss": stats[0], "train_acc": 100 * stats[1], "valid_loss": stats[2], "valid_acc": 100 * stats[3],
@@ -136,6 +136,11 @@ class OneShotStrategy(Strategy):
                 problem.epoch_callback(epoch + 1)
         self.after_search(problem, streams, log)
         return self.distribution.derive()
+
+    def end_epoch(self, ctx: LoopContext, data: Any, device: Any) -> None:
+        """After the epoch's steps, before the trajectory row: the distribution's hook (BayesNAS
+        overrides this to compute its Hessian on the epoch's batches)."""
+        self.distribution.end_epoch(ctx)
 
     def setup(self, num_classes: int, device: Any, n_valid: int, streams: Streams) -> None:
         """Supernet, distribution and weight optimizer, each from its own random stream."""
@@ -203,10 +208,8 @@ class OneShotStrategy(Strategy):
     def dominant_hessian_eigenvalue(self, batch: tuple, generator: Any, iterations: int = 20) -> float:
         """Largest-magnitude eigenvalue of d^2 L_val / d alpha^2 at the expected weights, by power iteration."""
         import torch
-        import torch.nn.functional as F
 
-        alpha = self.distribution.alpha
-        loss = F.cross_entropy(self.supernet(batch[0], self.distribution.expected_weights()), batch[1])
+        loss, alpha = self.probe_loss(batch)
         (grad,) = torch.autograd.grad(loss, [alpha], create_graph=True)
         v = torch.randn(alpha.shape, generator=generator).to(alpha.device)
         v /= v.norm()
@@ -219,6 +222,13 @@ class OneShotStrategy(Strategy):
                 break
             v = hv / norm
         return eigenvalue
+
+    def probe_loss(self, batch: tuple) -> tuple[Any, Any]:
+        """(L_val at the expected weights, the parameter it is differentiated by) for the Hessian probe."""
+        import torch.nn.functional as F
+
+        loss = F.cross_entropy(self.supernet(batch[0], self.distribution.expected_weights()), batch[1])
+        return loss, self.distribution.alpha
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def _state(self, epoch: int, log: SearchLog) -> dict[str, Any]:

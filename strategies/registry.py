@@ -15,6 +15,7 @@ _REGISTRY: dict[str, type] = {}
 BUILTIN_MODULES: tuple[str, ...] = (
     "strategies.random_pick", "strategies.random_search", "strategies.rea", "strategies.zero_cost",
     "strategies.darts", "strategies.gdas", "strategies.balenas", "strategies.drnas",
+    "strategies.bayesnas",
 )
 T = TypeVar("T", bound=type)
 

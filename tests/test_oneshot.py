@@ -70,7 +70,7 @@ class Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("name", ["darts_v1", "darts_v2", "gdas", "balenas_v1", "balenas_v2", "balenas_tf", "drnas"])
+@pytest.mark.parametrize("name", ["darts_v1", "darts_v2", "gdas", "balenas_v1", "balenas_v2", "balenas_tf", "drnas", "bayesnas"])
 def test_resumed_run_ends_exactly_like_an_uninterrupted_one(name, image_data_dir, tmp_path):
     from harness.records import strip_volatile
 

@@ -1,0 +1,261 @@
+"""BayesNAS (Zhou et al., 2019; ALGORITHMS.md, "BayesNAS"), adapted to NAS-Bench-201.
+
+**Model.** Switches replace DARTS's softmax(alpha) (:mod:`strategies.switch_network`): a child
+switch per (cell, edge, op) multiplies the op's output, a parent switch per (cell, edge)
+multiplies the edge's input (``parent_at = "input"``, the poster's node i' between i and j) or
+its output (``"output"``). Parents start at 1, children at ``switch_init`` (see below). Each switch *position* (edge, op) or (edge) is one
+group across the search cells: one group-lasso term, one gamma, one omega, one decision.
+
+**Cost.** L = NLL + sum_groups lambda_parent omega_g ||s_g||_2 + sum_groups lambda_child omega_g ||s_g||_2,
+the norm over the cells. Switches and weights are trained jointly on the training half by the
+weights' SGD (same lr schedule and momentum, no weight decay on switches: **unconfirmed**).
+
+**Update (HARD), after every joint epoch.** H = the closed-form Gauss-Newton diagonal of the
+loss w.r.t. each switch in each cell, averaged over ``hessian_batches`` batches of the epoch's
+training data; then per group, with the group's current gamma:
+H~ = H / lambda;  C = (1/gamma + H~)^-1;  omega = sqrt(sum_cells |-C/gamma^2 + 1/gamma|);
+gamma_parent = ||s_parent|| / omega_parent;  gamma_child = 1 / (omega_child/||s_child|| + 1/gamma_parent)
+(computed as |-C/gamma^2 + 1/gamma| = H~/(1 + gamma H~) and ||s|| gamma_p / (omega gamma_p + ||s||),
+algebraically the same and finite when a norm or a gamma is 0).
+
+**Schedule.** ``warmup_epochs`` (1) epochs train the weights alone with the switches fixed, then
+each further epoch trains weights and switches jointly and ends with the update. The
+published schedule is one warm-up and one joint epoch (``epochs = 2``, the default); the
+``cpu`` preset's 30 epochs give 29 joint epochs and 29 updates.
+
+**Derivation (unconfirmed: the authors chose by hand).** Per edge: ``none`` when the parent's
+gamma is below ``prune_threshold`` (1e-3) or every child score is 0; otherwise the op, ``none``
+excluded, with the largest gamma_child * ||s_child||.
+
+**Adapted from the DARTS-space original, and why.**
+* Cells: NB201 has one cell type shared by 15 cells (no separate reduction cells: its
+  reductions are fixed residual blocks), so there is one set of switch groups, not two.
+* Edges: NB201 nodes sum all their incoming edges (DARTS keeps two per node), so the parent
+  switch decides whether an edge exists at all, and pruning it derives ``none``, an op the
+  NB201 space has (DARTS's space drops ``none`` at derivation).
+* Ops: NB201's five ops replace DARTS's eight; ``none``'s output is zero, so its switch gets
+  no Hessian (H = 0) and it is never chosen as a child.
+* Data: the 25k/25k NB201 split; BayesNAS is single-level, so it trains on the train half and
+  the valid half serves only the statistics and the Hessian-eigenvalue probe.
+* BN: the NB201 supernet's BNs use batch statistics; the Hessian treats var as a constant.
+* Child switches start at ``switch_init = 0.2`` (= 1/5), not at 1. DARTS-space cells
+  renormalise their inputs (ReLU-Conv-BN preprocessing) and sum two edges per node; NB201 cells
+  feed each other directly and sum every edge, so with four non-zero ops at weight 1 per edge
+  the activations grow by orders of magnitude per cell (measured at the ``cpu`` preset: the
+  last cell's input about 1e16 times the first's). That drowns the BN-normalised conv outputs
+  (their Hessian diagonal fell to 1e-37 against 1e-5 for skip) and makes the Hessian probe
+  overflow to NaN. At 0.2 the switched supernet starts as exactly DARTS's at alpha = 0.
+  ``switch_init = 1.0`` gives the original initialisation.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from spaces.nb201.codec import Arch
+from strategies.darts import TINY
+from strategies.distributions import ArchDistribution, EdgeWeights
+from strategies.oneshot import LoopContext, OneShotStrategy
+from strategies.registry import register
+
+NONE = 0
+#: keeps ||s|| differentiable at 0 in the group lasso
+_EPS = 1e-12
+
+
+def group_norm(switches: Any) -> Any:
+    """||s_g||_2 over the cells (axis 0) for every switch position."""
+    return (switches.pow(2).sum(dim=0) + _EPS).sqrt()
+
+
+def hard_update(h: Any, switches: Any, gamma: Any, lam: float, gamma_parent: Any | None = None) -> tuple[Any, Any]:
+    """One HARD step for a family of groups: ``(gamma_new, omega_new)``.
+
+    ``h`` and ``switches`` are per cell (cells first), ``gamma`` per group. Children pass
+    their parents' new gamma (broadcast to their shape) as ``gamma_parent``.
+    """
+    import torch
+
+    h_tilde = h / lam
+    # |-C/gamma^2 + 1/gamma| with C = (1/gamma + H~)^-1 equals H~ / (1 + gamma H~) for H~ >= 0 (the
+    # Gauss-Newton diagonal is); this form stays finite at gamma = 0 and for a huge gamma
+    omega = torch.sqrt((h_tilde / (1.0 + gamma * h_tilde)).abs().sum(dim=0))
+    norm = switches.detach().pow(2).sum(dim=0).sqrt()
+    if gamma_parent is None:
+        new_gamma = norm / omega.clamp_min(_EPS)
+    else:  # 1 / (omega/||s|| + 1/gamma_p), multiplied through by ||s|| gamma_p
+        denominator = omega * gamma_parent + norm
+        new_gamma = torch.where(denominator > 0, norm * gamma_parent / denominator.clamp_min(_EPS), torch.zeros_like(norm))
+    return new_gamma, omega
+
+
+class SwitchDistribution(ArchDistribution):
+    """Child switches [cells, 6, 5] and parent switches [cells, 6], their gammas and omegas."""
+
+    def __init__(self, n_cells: int, lr: float, momentum: float, nesterov: bool, lambda_parent: float,
+                 lambda_child: float, prune_threshold: float, switch_init: float = 0.2) -> None:
+        super().__init__(samples=1)
+        self.n_cells, self.lr, self.momentum, self.nesterov = n_cells, lr, momentum, nesterov
+        self.switch_init = switch_init
+        self.lambda_parent, self.lambda_child, self.prune_threshold = lambda_parent, lambda_child, prune_threshold
+
+    def init(self, generator: Any, device: Any, n_valid: int) -> None:
+        """Children at ``switch_init``, parents at 1 (no randomness); gamma and omega at 1 for every group."""
+        import torch
+
+        self.n_valid = n_valid
+        self.params = [torch.full((self.n_cells, 6, 5), self.switch_init, device=device, requires_grad=True),
+                       torch.ones(self.n_cells, 6, device=device, requires_grad=True)]
+        self.gamma_child, self.gamma_parent = torch.ones(6, 5, device=device), torch.ones(6, device=device)
+        self.omega_child, self.omega_parent = torch.ones(6, 5, device=device), torch.ones(6, device=device)
+        self.optimizer = self.make_optimizer()
+
+    def make_optimizer(self) -> Any:
+        import torch
+
+        return torch.optim.SGD(self.params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov and self.momentum > 0)
+
+    @property
+    def child(self) -> Any:
+        return self.params[0]
+
+    @property
+    def parent(self) -> Any:
+        return self.params[1]
+
+    def edge_weights(self, ctx: LoopContext, purpose: str) -> EdgeWeights:
+        """The child switches averaged over cells, parents folded in (a view for generic tools;
+        BayesNAS's own steps run the per-cell switches through :mod:`strategies.switch_network`)."""
+        return self.expected_weights(), None
+
+    def expected_weights(self) -> Any:
+        return (self.child * self.parent.unsqueeze(-1)).mean(dim=0)
+
+    def regulariser(self) -> Any:
+        """The group lasso: lambda * omega_g * ||s_g||_2, summed over parent and child groups."""
+        return (self.lambda_parent * (self.omega_parent * group_norm(self.parent)).sum()
+                + self.lambda_child * (self.omega_child * group_norm(self.child)).sum())
+
+    def update(self, h_child: Any, h_parent: Any) -> None:
+        """The HARD reweighting update from per-cell Hessian diagonals (parents first)."""
+        self.gamma_parent, self.omega_parent = hard_update(h_parent, self.parent, self.gamma_parent, self.lambda_parent)
+        self.gamma_child, self.omega_child = hard_update(h_child, self.child, self.gamma_child, self.lambda_child,
+                                                         self.gamma_parent.unsqueeze(-1).expand(6, 5))
+
+    def scores(self) -> Any:
+        """gamma_child * ||s_child|| per (edge, op); ``none`` scores 0."""
+        scores = self.gamma_child * self.child.detach().pow(2).sum(dim=0).sqrt()
+        scores[:, NONE] = 0
+        return scores
+
+    def derive(self) -> Arch:
+        scores = self.scores()
+        ops = []
+        for e in range(6):
+            pruned = float(self.gamma_parent[e]) < self.prune_threshold or float(scores[e].max()) <= 0
+            ops.append(NONE if pruned else int(scores[e].argmax()))
+        return Arch(tuple(ops))
+
+    def describe(self) -> dict[str, Any]:
+        child_norm = self.child.detach().pow(2).sum(dim=0).sqrt().cpu()
+        parent_norm = self.parent.detach().pow(2).sum(dim=0).sqrt().cpu()
+        pruned_children = (self.gamma_child[:, 1:] < self.prune_threshold).sum()
+        return {"gamma_child": self.gamma_child.cpu().tolist(), "gamma_parent": self.gamma_parent.cpu().tolist(),
+                "omega_child": self.omega_child.cpu().tolist(), "omega_parent": self.omega_parent.cpu().tolist(),
+                "child_norm": child_norm.tolist(), "parent_norm": parent_norm.tolist(),
+                "pruned_edges": int((self.gamma_parent < self.prune_threshold).sum()),
+                "pruned_child_groups": int(pruned_children), "mean_abs_switch": float(self.child.detach().abs().mean())}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"gamma_child": self.gamma_child, "gamma_parent": self.gamma_parent,
+                "omega_child": self.omega_child, "omega_parent": self.omega_parent}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value.clone())
+
+
+@register("bayesnas")
+class BayesNAS(OneShotStrategy):
+    """BayesNAS: switches with a hierarchical sparse prior, Laplace-approximated, on NB201."""
+
+    order = 1
+    conformance_kwargs = {**TINY, "epochs": 2, "hessian_batches": 2}
+
+    def __init__(self, epochs: int = 2, warmup_epochs: int = 1, lambda_parent: float = 0.01, lambda_child: float = 0.01,
+                 parent_at: str = "input", output_hessian: str = "target", hessian_batches: int = 10,
+                 prune_threshold: float = 1e-3, switch_init: float = 0.2, **kwargs: Any) -> None:
+        from strategies.switch_network import OUTPUT_HESSIANS, PLACEMENTS
+
+        super().__init__(epochs=epochs, **kwargs)
+        if not isinstance(warmup_epochs, int) or not 0 <= warmup_epochs < self.epochs:
+            raise ValueError(f"warmup_epochs must be an integer in [0, epochs), got {warmup_epochs!r}")
+        if not (lambda_parent > 0 and lambda_child > 0):
+            raise ValueError(f"lambda_parent and lambda_child must be positive, got {lambda_parent}, {lambda_child}")
+        if parent_at not in PLACEMENTS:
+            raise ValueError(f"parent_at must be one of {PLACEMENTS}, got {parent_at!r}")
+        if output_hessian not in OUTPUT_HESSIANS:
+            raise ValueError(f"output_hessian must be one of {OUTPUT_HESSIANS}, got {output_hessian!r}")
+        if not isinstance(hessian_batches, int) or hessian_batches < 1:
+            raise ValueError(f"hessian_batches must be a positive integer, got {hessian_batches!r}")
+        if not prune_threshold >= 0:
+            raise ValueError(f"prune_threshold must be non-negative, got {prune_threshold!r}")
+        if not switch_init > 0:
+            raise ValueError(f"switch_init must be positive, got {switch_init!r}")
+        self.warmup_epochs, self.lambda_parent, self.lambda_child = warmup_epochs, lambda_parent, lambda_child
+        self.parent_at, self.output_hessian, self.hessian_batches = parent_at, output_hessian, hessian_batches
+        self.prune_threshold, self.switch_init = prune_threshold, switch_init
+
+    def make_distribution(self) -> ArchDistribution:
+        return SwitchDistribution(3 * self.cells_per_stage, self.w_lr, self.w_momentum, self.nesterov,
+                                  self.lambda_parent, self.lambda_child, self.prune_threshold, self.switch_init)
+
+    def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:
+        from strategies.switch_network import SwitchedSupernet
+
+        super().setup(num_classes, device, n_valid, streams)
+        self.switched = SwitchedSupernet(self.supernet, self.parent_at)
+
+    def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
+        """Warm-up: weights alone on NLL. Joint: weights and switches on the cost. One train batch each."""
+        import torch
+        import torch.nn.functional as F
+
+        dist = self.distribution
+        joint = ctx.epoch >= self.warmup_epochs
+        child, parent = (dist.child, dist.parent) if joint else (dist.child.detach(), dist.parent.detach())
+        self.w_opt.zero_grad(set_to_none=True)
+        dist.optimizer.zero_grad(set_to_none=True)
+        logits = self.switched(train[0], child, parent)
+        loss = F.cross_entropy(logits, train[1])
+        self.check_finite(loss, ctx, "training")
+        (self.regularised(loss) if joint else loss).backward()
+        torch.nn.utils.clip_grad_norm_(self.supernet.parameters(), self.grad_clip)
+        self.w_opt.step()
+        if joint:
+            for group in dist.optimizer.param_groups:
+                group["lr"] = ctx.w_lr
+            dist.optimizer.step()
+        with torch.no_grad():
+            valid_logits = self.switched(valid[0], dist.child, dist.parent)
+        return logits.detach(), valid_logits
+
+    def end_epoch(self, ctx: LoopContext, data: Any, device: Any) -> None:
+        """After a joint epoch: the Hessian on the epoch's first training batches, then HARD."""
+        if ctx.epoch < self.warmup_epochs:
+            return
+        dist = self.distribution
+        h_child, h_parent, seen = 0, 0, 0
+        for (train, _valid) in data.epoch(ctx.epoch):
+            if seen == self.hessian_batches:
+                break
+            x, y = (t.to(device) for t in train)
+            hc, hp = self.switched.diagonal_hessian(x, y, dist.child, dist.parent, self.output_hessian)
+            h_child, h_parent, seen = h_child + hc, h_parent + hp, seen + 1
+        dist.update(h_child / seen, h_parent / seen)
+
+    def probe_loss(self, batch: tuple) -> tuple[Any, Any]:
+        """L_val w.r.t. the per-cell child switches at their current values."""
+        import torch.nn.functional as F
+
+        dist = self.distribution
+        return F.cross_entropy(self.switched(batch[0], dist.child, dist.parent.detach()), batch[1]), dist.child

@@ -118,7 +118,7 @@ def paper_row(strategy: str, hyperparameters: dict, selection: str | None = None
         return _balenas_row(strategy, hyperparameters, selection)
     if strategy == "random_pick":
         return "Random baseline (Table 1)", TABLE1["Random baseline"]
-    one_shot = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS"}
+    one_shot = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS", "drnas": "DrNAS"}
     if strategy in one_shot:
         return f"{one_shot[strategy]} (Table 1)", TABLE1[one_shot[strategy]]
     if strategy == "zero_cost" and hyperparameters.get("proxy") == "synflow":

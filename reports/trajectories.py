@@ -2,8 +2,9 @@
 
 For every label: the mean over seeds of the derived cell's skip-connection count at each epoch,
 the dominant Hessian eigenvalue of the validation loss w.r.t. the architecture parameters at
-the epochs where it was measured, and (BaLeNAS) the mean posterior sigma. Built from the run
-records alone; black-box runs have no epoch rows and are left out.
+the epochs where it was measured, (BaLeNAS) the mean posterior sigma and (BayesNAS) the mean
+switch magnitude; then how sparse BayesNAS's switches ended. Built from the run records alone;
+black-box runs have no epoch rows and are left out.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 FIELDS = (("skip_connections", "skip", "{:.2f}"), ("hessian_eigenvalue", "|λ_dom|", "{:.3g}"),
-          ("sigma_mean", "σ̄", "{:.3f}"))
+          ("sigma_mean", "σ̄", "{:.3f}"), ("mean_abs_switch", "mean |s|", "{:.3f}"))
 #: fields averaged by magnitude: power iteration returns the largest-|λ| eigenvalue with its sign, and a mean
 #: of signed values across seeds would cancel (the curvature's size is what Eq. 19 and Fig. 3 are about)
 MAGNITUDE = {"hessian_eigenvalue"}
@@ -70,8 +71,34 @@ def distinct_cells(records: Iterable[dict[str, Any]]) -> str:
     return "\n".join(["### BaLeNAS-TF samples", "", *lines, ""]) + "\n"
 
 
+def switch_sparsity(records: Iterable[dict[str, Any]]) -> str:
+    """BayesNAS: per run, the last epoch's gammas and switch norms -- how sparse the switches became."""
+    lines = []
+    for record in sorted(records, key=lambda r: (r.get("label", ""), r.get("seed", 0))):
+        rows = [r for r in record.get("trajectory") or [] if "gamma_parent" in r]
+        if record.get("status") != "done" or not rows:
+            continue
+        last = rows[-1]
+        gamma_parent = np.array(last["gamma_parent"])
+        gamma_child = np.array(last["gamma_child"])[:, 1:]  # none excluded: it is never a child pick
+        norms = np.array(last["child_norm"])[:, 1:]
+        lines.append(f"| {record.get('label', record['strategy'])} | {record.get('seed')} | {last['genotype']} | "
+                     f"{gamma_parent.min():.3g}–{gamma_parent.max():.3g} | {gamma_child.min():.3g}–{gamma_child.max():.3g} | "
+                     f"{int(last['pruned_edges'])}/6 | {int(last['pruned_child_groups'])}/24 | "
+                     f"{norms.min():.3f}–{norms.max():.3f} |")
+    if not lines:
+        return ""
+    head = ["### BayesNAS switches at the last epoch", "",
+            "| run label | seed | derived cell | γ parent (min–max) | γ child, ops ≠ none (min–max) | "
+            "edges pruned | child groups pruned | ‖s_child‖ over cells (min–max) |", "|---|---|---|---|---|---|---|---|"]
+    note = ["", "Pruned: γ below the run's `prune_threshold`; an edge whose parent is pruned derives `none`, "
+            "and the HARD dependency drives its children's γ to 0."]
+    return "\n".join([*head, *lines, *note, ""]) + "\n"
+
+
 def report(folder: Path) -> str:
     from harness.records import iter_records
 
     records = list(iter_records(folder))
-    return to_markdown(epoch_means(records), f"{folder.name}: per-epoch diagnostics") + "\n" + distinct_cells(records)
+    return (to_markdown(epoch_means(records), f"{folder.name}: per-epoch diagnostics") + "\n" + distinct_cells(records)
+            + switch_sparsity(records))

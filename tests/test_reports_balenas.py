@@ -64,3 +64,22 @@ def test_distinct_cell_counts_per_k():
     records = [{**record(s, {}), "selection": {"distinct": {"10": 3 + s, "100": 20 + s}}} for s in (0, 1)]
     text = distinct_cells(records)
     assert "| balenas_v2 | 10 | 3.5 (3–4) |" in text and "| balenas_v2 | 100 | 20.5 (20–21) |" in text
+
+
+def test_drnas_row_and_bayesnas_sparsity(tmp_path):
+    from reports.trajectories import switch_sparsity
+
+    drnas = record(0, {}, strategy="drnas", label="drnas")
+    drnas["final"].pop("selections")
+    write_record(tmp_path, drnas)
+    datasets, rows = summary_rows(load_runs(tmp_path))
+    assert "DrNAS (Table 1), paper" in [r.name for r in rows]
+    assert "94.36" in to_markdown(datasets, rows, "t")
+    bayes = record(0, {}, strategy="bayesnas", label="bayesnas")
+    bayes["trajectory"][-1].update(
+        genotype="|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|",
+        gamma_parent=[1.0, 0.0, 2.0, 3.0, 0.0, 1.5], gamma_child=[[9.0, 0.5, 1.0, 2.0, 0.25]] * 6,
+        child_norm=[[0.0, 0.7, 0.8, 0.9, 0.6]] * 6, pruned_edges=2, pruned_child_groups=8)
+    table = switch_sparsity([bayes, drnas])
+    assert "| bayesnas | 0 |" in table and "| 0–3 | 0.25–2 | 2/6 | 8/24 | 0.600–0.900 |" in table
+    assert table.count("| bayesnas |") == 1  # the DrNAS run has no switches

@@ -81,6 +81,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from spaces import space_names
     from spaces.nb201.importers import DATASETS, MAIN_CSV
     from spaces.nb201.table import tables_dir
+    from spaces.tablefile import SUFFIX
     from strategies import registry
     print("strategies:")
     for name in registry.names():
@@ -90,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("spaces:\n  " + "\n  ".join(space_names()))
     print("datasets (nb201):\n  " + "\n  ".join(DATASETS))
     print("benchmarks:")
-    tables = sorted(tables_dir().glob("nb201-*.nht"))
+    tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
     print(f"  nb201 imported tables: {', '.join(map(str, tables)) or 'none yet (built on first use)'}")
     try:
         csv = resolve_data_dir(args.data_dir) / "nb201" / MAIN_CSV
@@ -167,6 +168,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from nas_core.paths import cache_dir, data_dir_candidates
     from spaces.nb201.table import import_table, load_table, tables_dir
+    from spaces.tablefile import SUFFIX
 
     if args.data_command == "import":
         path = import_table(args.data_dir, official=Path(args.official) if args.official else None)
@@ -178,7 +180,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     for reason, path in data_dir_candidates(args.data_dir):
         print(f"  {'found  ' if path.is_dir() else 'missing'} {path} ({reason})")
     print(f"cache: {cache_dir()}")
-    tables = sorted(tables_dir().glob("nb201-*.nht"))
+    tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
     print(f"imported NB201 tables: {', '.join(map(str, tables)) or 'none yet (built on first use or by `data import`)'}")
     return 0
 
@@ -218,6 +220,8 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_
 
 def main(argv: Sequence[str] | None = None) -> int:
     from harness.config import ConfigError
+    from harness.lock import ExperimentLocked
+    from harness.records import ResultsWriteError
     from nas_core.paths import DataNotFoundError
     from spaces.nb201.importers import TableImportError
     from spaces.tablefile import TableCorruptError
@@ -226,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, DataNotFoundError, TableImportError, TableCorruptError, FileNotFoundError, KeyError,
-            ValueError) as exc:
+            ValueError, ResultsWriteError, ExperimentLocked) as exc:
         if os.environ.get("NAS_HARNESS_DEBUG"):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -6,6 +6,7 @@ valid choices, so a sweep never dies an hour in because of a typo.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 import types
 import typing
@@ -16,6 +17,8 @@ from typing import Any
 from nas_core.problem import Budget
 
 BACKENDS = ("loky", "threading", "sequential", "dask")
+#: an experiment name becomes a folder name: no separators, no "..", no leading dot
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
     "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device", "reuse_from",
@@ -87,8 +90,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
             errors.append(f"plugin {plugin!r} failed to load: {exc}")
 
     name = raw.get("name")
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\ "):
-        errors.append(f"name must be a non-empty string without slashes or spaces, got {name!r}")
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        errors.append(f"name must be letters, digits, '_', '-' or '.' and start with a letter or digit (it names "
+                      f"the results folder), got {name!r}")
     space = raw.get("space", "nb201")
     if space not in space_names():
         errors.append(f"unknown space {space!r}; valid spaces: {space_names()}")
@@ -146,6 +150,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
     specs = _parse_strategies(raw.get("strategies", []), errors, scale)
+    _check_budget_ends_every_search(specs, budget, errors)
     reuse_from = raw.get("reuse_from", [])
     if not isinstance(reuse_from, list) or not all(isinstance(r, str) and r and "/" not in r for r in reuse_from):
         errors.append(f"reuse_from must be a list of experiment names, got {reuse_from!r}")
@@ -161,6 +166,20 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
         evaluate_on=tuple(evaluate_on), device=device, reuse_from=tuple(reuse_from),
     )
+
+
+def _check_budget_ends_every_search(specs: list[StrategySpec], budget: Budget, errors: list[str]) -> None:
+    """A black-box search stops only when its budget is spent: refuse one that could never end."""
+    from strategies import registry
+
+    endless = [s.label for s in specs if getattr(registry.get(s.name), "needs_budget", False)]
+    if not endless:
+        return
+    if budget.max_queries is None and budget.max_seconds is None:
+        errors.append(f"{', '.join(endless)} search until the budget is spent, and no budget is set: add "
+                      "[budget] with max_queries = N and/or max_seconds = S (simulated training seconds)")
+    elif budget.max_queries == 0:
+        errors.append(f"budget.max_queries = 0 lets {', '.join(endless)} evaluate nothing; set at least 1")
 
 
 def _parse_strategies(entries: Any, errors: list[str], scale: str = "paper") -> list[StrategySpec]:

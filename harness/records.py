@@ -34,6 +34,28 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class ResultsWriteError(RuntimeError):
+    """The results folder cannot be written; the message names the folder, the cause and the fix."""
+
+
+def check_writable(results_dir: Path) -> None:
+    """Create ``results_dir`` and prove a file can be written there, before any run is computed."""
+    results_dir = Path(results_dir)
+    probe = results_dir / f".write-probe-{os.getpid()}"  # not a TMP_MARK name: no other runner removes it
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as fh:
+            fh.write(b"probe")
+            fh.flush()
+            os.fsync(fh.fileno())
+        probe.unlink()
+    except OSError as exc:
+        if probe.parent.is_dir():
+            probe.unlink(missing_ok=True)
+        raise ResultsWriteError(f"results folder {results_dir} is not writable ({exc.strerror or exc}); fix its "
+                                "permissions or free space, or pass --results-dir") from None
+
+
 def record_path(results_dir: Path, run_id: str) -> Path:
     return Path(results_dir) / f"{run_id}.json"
 

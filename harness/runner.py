@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.config import ExperimentConfig
+from harness.lock import experiment_lock
 from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.provenance import provenance
-from harness.records import iter_records, remove_stale_temporaries, write_record
+from harness.records import ResultsWriteError, check_writable, iter_records, remove_stale_temporaries, write_record
 from harness.seeding import key_digest, numpy_rng
 
 
@@ -79,7 +80,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
 def run_job(job: Job) -> dict[str, Any]:
     """Run one search and its final evaluation; never raises for a failing strategy."""
     from spaces.nb201.space import NB201Space
-    from spaces.nb201.table import load_table
+    from spaces.nb201.table import load_table, table_provenance
     from strategies import registry
 
     started = time.time()
@@ -96,6 +97,7 @@ def run_job(job: Job) -> dict[str, Any]:
         strategy = registry.get(job.strategy)(**job.kwargs)
         record["hyperparameters"] = strategy.hyperparameters()
         table = load_table(job.data_dir)
+        record["provenance"] = {**record["provenance"], "table": table_provenance(table)}
         space = NB201Space()
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
@@ -220,10 +222,16 @@ def run_experiment(
     resume: bool = True,
 ) -> SweepSummary:
     """Run every pending job of ``config``; records go to ``results_root/<config.name>/``."""
+    results_dir = Path(results_root) / config.name
+    check_writable(results_dir)  # before computing anything: a run nobody can save is wasted
+    with experiment_lock(results_dir):  # one runner per experiment; a second one refuses at once
+        return _run_locked(config, results_dir, n_jobs, progress, resume)
+
+
+def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None, progress: bool,
+                resume: bool) -> SweepSummary:
     from spaces.nb201.table import load_table
 
-    results_dir = Path(results_root) / config.name
-    results_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(results_dir)
     jobs = expand(config, str(results_dir / "checkpoints"))
     todo, skipped = pending_jobs(jobs, results_dir)
@@ -240,7 +248,13 @@ def run_experiment(
     bar = _progress_bar(len(todo), config.name, progress)
     try:
         for record in _dispatch(config, todo, n_jobs if n_jobs is not None else config.n_jobs):
-            write_record(results_dir, record)
+            try:
+                write_record(results_dir, record)  # atomic: on failure no partial file remains
+            except OSError as exc:
+                raise ResultsWriteError(
+                    f"could not write the record of {record['run_id']} to {results_dir} ({exc.strerror or exc}); "
+                    f"the {summary.done + summary.failed} records written before it are complete: free space or fix "
+                    "permissions, then re-run to compute the rest") from None
             if record["status"] == "done":
                 summary.done += 1
             else:

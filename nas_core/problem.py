@@ -43,12 +43,17 @@ class SearchLog:
         self.rows.append(fields)
 
 
+#: No run evaluates more cells than this, whatever its budget: a trajectory row per query must
+#: stay bounded (a time budget of 1e12 simulated seconds would otherwise mean 1e8+ rows).
+HARD_QUERY_CAP = 100_000
+
+
 class TabularOracle:
     """Validation accuracy from a tabular benchmark, charged against the budget.
 
     Each call costs one query and, for 200-epoch queries, the cell's tabulated training time
-    in simulated seconds. A call that would exceed either limit raises :class:`BudgetExhausted`
-    and costs nothing.
+    in simulated seconds. A call that would exceed either limit, or :data:`HARD_QUERY_CAP`,
+    raises :class:`BudgetExhausted` and costs nothing.
     """
 
     def __init__(self, table: Any, dataset: str, epochs: int, budget: Budget, log: SearchLog) -> None:
@@ -66,6 +71,8 @@ class TabularOracle:
         """Validation accuracy (%) of ``arch``; the test split is not reachable from here."""
         if self.budget.max_queries is not None and self.n_queries >= self.budget.max_queries:
             raise BudgetExhausted(f"query budget of {self.budget.max_queries} spent")
+        if self.n_queries >= HARD_QUERY_CAP:
+            raise BudgetExhausted(f"the hard cap of {HARD_QUERY_CAP} queries per run was reached")
         seconds = self._table.train_time(arch, self.dataset) if self.epochs == 200 else 0.0
         if self.budget.max_seconds is not None and self.simulated_seconds + seconds > self.budget.max_seconds:
             raise BudgetExhausted(f"time budget of {self.budget.max_seconds} simulated seconds spent")

@@ -1,10 +1,13 @@
 """A compact, checksummed, columnar file for tabular benchmarks.
 
-Layout: ``MAGIC`` | little-endian uint32 header length | JSON header | payload. The header
-lists each column's name, dtype, shape and byte offset, the schema version and the SHA-256
-of the payload. Loading reads one file, verifies the checksum and wraps the columns with
-``numpy.frombuffer`` without copying, which is what makes a full NB201 table load in
-milliseconds and a few MB instead of the official API's minutes and gigabytes.
+Layout (format 2): ``MAGIC`` | little-endian uint32 header length | JSON header | payload |
+SHA-256 of everything before it (32 bytes). The header lists each column's name, dtype, shape
+and byte offset and the schema version. The trailing digest covers the magic, the length, the
+header and the payload: every byte the loader relies on is verified, so an altered column
+offset is caught as surely as an altered value (format 1 checked the payload only). Loading
+reads one file, verifies the digest and wraps the columns with ``numpy.frombuffer`` without
+copying, which is what makes a full NB201 table load in milliseconds and a few MB instead of the
+official API's minutes and gigabytes.
 """
 from __future__ import annotations
 
@@ -17,8 +20,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-MAGIC = b"NASHTBL\x01"
+FORMAT_VERSION = 2
+MAGIC = b"NASHTBL" + bytes([FORMAT_VERSION])
+#: the file name suffix of this format: a table of an older format is rebuilt, never misread
+SUFFIX = f".v{FORMAT_VERSION}.nht"
 _ALIGN = 8
+_DIGEST = 32
 
 
 class TableCorruptError(ValueError):
@@ -38,14 +45,15 @@ def write_table(path: Path, columns: Mapping[str, np.ndarray], header: Mapping[s
         chunks.append(raw + b"\0" * pad)
         offset += len(raw) + pad
     payload = b"".join(chunks)
-    full_header = dict(header, columns=specs, payload_sha256=hashlib.sha256(payload).hexdigest())
+    full_header = dict(header, columns=specs)
     blob = json.dumps(full_header, sort_keys=True).encode()
     blob += b" " * ((-(len(MAGIC) + 4 + len(blob))) % _ALIGN)
+    body = MAGIC + struct.pack("<I", len(blob)) + blob + payload
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(MAGIC + struct.pack("<I", len(blob)) + blob + payload)
+            fh.write(body + hashlib.sha256(body).digest())
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -57,21 +65,27 @@ def read_table(path: Path, schema_version: int, verify: bool = True) -> tuple[di
     """Return ``(header, columns)``; raise :class:`TableCorruptError` on any inconsistency."""
     how_to_fix = "delete it and run `nas-harness data import` to rebuild it"
     data = Path(path).read_bytes()
-    if len(data) < len(MAGIC) + 4 or not data.startswith(MAGIC):
+    if len(data) < len(MAGIC) + 4 + _DIGEST or not data.startswith(MAGIC[:-1]):
         raise TableCorruptError(f"{path} is not a nas-harness table file (bad magic); {how_to_fix}")
+    if data[len(MAGIC) - 1] != FORMAT_VERSION:
+        raise TableCorruptError(f"{path} has table format {data[len(MAGIC) - 1]}, this code reads format "
+                                f"{FORMAT_VERSION}; {how_to_fix}")
+    body = memoryview(data)[:-_DIGEST]
+    if verify and hashlib.sha256(body).digest() != data[-_DIGEST:]:
+        raise TableCorruptError(f"{path}: checksum mismatch, the file is truncated or altered; {how_to_fix}")
     (hlen,) = struct.unpack_from("<I", data, len(MAGIC))
     start = len(MAGIC) + 4 + hlen
+    if start > len(body):
+        raise TableCorruptError(f"{path}: the header runs past the end of the file; {how_to_fix}")
     try:
-        header = json.loads(data[len(MAGIC) + 4 : start])
+        header = json.loads(bytes(body[len(MAGIC) + 4 : start]))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TableCorruptError(f"{path}: unreadable header ({exc}); {how_to_fix}") from None
-    if header.get("schema_version") != schema_version:
-        raise TableCorruptError(
-            f"{path} has schema version {header.get('schema_version')}, this code reads {schema_version}; {how_to_fix}"
-        )
-    payload = memoryview(data)[start:]
-    if verify and hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
-        raise TableCorruptError(f"{path}: checksum mismatch, the file is truncated or altered; {how_to_fix}")
+    if not isinstance(header, dict) or header.get("schema_version") != schema_version:
+        version = header.get("schema_version") if isinstance(header, dict) else None
+        raise TableCorruptError(f"{path} has schema version {version}, this code reads {schema_version}; {how_to_fix}")
+    header["sha256"] = data[-_DIGEST:].hex()  # the file's identity, for run provenance
+    payload = body[start:]
     columns: dict[str, np.ndarray] = {}
     for spec in header["columns"]:
         dtype = np.dtype(spec["dtype"])

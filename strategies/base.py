@@ -21,6 +21,8 @@ class Strategy(abc.ABC):
     name: str = ""
     #: "tabular" strategies query an oracle; "one-shot" ones train a supernet on data loaders.
     kind: str = "tabular"
+    #: True when only the budget ends the search (ask/tell loops): a config must then set one
+    needs_budget: bool = False
 
     @abc.abstractmethod
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
@@ -59,8 +61,11 @@ class AskTellStrategy(Strategy):
     """Black-box search as an ask/tell loop under the oracle's budget.
 
     Subclasses implement :meth:`ask` and :meth:`tell`; the loop stops when the oracle reports
-    the budget spent, and :meth:`recommend` returns the best validation accuracy seen.
+    the budget spent, and :meth:`recommend` returns the best validation accuracy seen. Only
+    the budget ends the loop, so a config that runs one must set one (``needs_budget``).
     """
+
+    needs_budget = True
 
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         if problem.oracle is None:

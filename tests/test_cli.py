@@ -141,3 +141,43 @@ def test_bench_balenas_prints_time_memory_and_the_bound(capsys):
                  "--cells-per-stage", "1", "--image-size", "8"]) == 0
     out = capsys.readouterr().out
     assert out.count("balenas_v1") == 4 and "bound DARTS + 3 x pass" in out and "x DARTS" in out
+
+
+def test_an_unwritable_results_folder_is_refused_before_any_run(tmp_path, capsys, synthetic_data_dir):
+    config = write_config(tmp_path / "c.toml", synthetic_data_dir, name="w", strategies=[{"name": "rea"}])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # a results root that cannot hold folders (chmod does not stop root)
+    assert main(["run", str(config), "--results-dir", str(blocker), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: results folder") and "not writable" in err and "--results-dir" in err
+    assert "Traceback" not in err and "finished now" not in capsys.readouterr().out
+
+
+def test_a_failed_record_write_stops_in_one_line_and_leaves_nothing_half_written(tmp_path, capsys, synthetic_data_dir,
+                                                                                  monkeypatch):
+    import errno
+    import json
+
+    import harness.records as records
+
+    config = write_config(tmp_path / "c.toml", synthetic_data_dir, name="full", strategies=[{"name": "rea"}], seeds=[0, 1, 2])
+    real_dump, calls = json.dump, []
+
+    def dump_until_the_disk_is_full(obj, fh, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            fh.write('{"half": ')  # a torn write, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_dump(obj, fh, **kwargs)
+
+    monkeypatch.setattr(records.json, "dump", dump_until_the_disk_is_full)
+    results = tmp_path / "results"
+    assert main(["run", str(config), "--results-dir", str(results), "--no-progress", "--n-jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "2 records written before it are complete" in err
+    assert "Traceback" not in err
+    folder = results / "full"
+    assert sorted(p.name for p in folder.iterdir() if p.name not in ("checkpoints", ".lock")) == sorted(
+        p.name for p in folder.glob("*.json"))  # no temporary file remains
+    assert all(json.loads(p.read_text())["status"] == "done" for p in folder.glob("*.json"))
+    assert len(list(folder.glob("*.json"))) == 2

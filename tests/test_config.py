@@ -7,7 +7,7 @@ from harness.config import ConfigError, load_config, parse_config
 
 from conftest import write_config
 
-GOOD = {"name": "x", "datasets": ["cifar10"], "seeds": 2, "strategies": [{"name": "rea"}]}
+GOOD = {"name": "x", "datasets": ["cifar10"], "seeds": 2, "strategies": [{"name": "rea"}], "budget": {"max_queries": 10}}
 
 
 def errors_of(**changes):
@@ -84,3 +84,31 @@ def test_config_file_errors(tmp_path, synthetic_data_dir):
         load_config(bad)
     path = write_config(tmp_path / "ok.toml", synthetic_data_dir)
     assert load_config(path).name == "t"
+
+
+def test_a_black_box_search_without_a_budget_is_refused_before_anything_runs():
+    """It used to pass validation and then run forever (17 MB/s of trajectory)."""
+    raw = {k: v for k, v in GOOD.items() if k != "budget"}
+    with pytest.raises(ConfigError, match=r"rea search until the budget is spent, and no budget is set: add \[budget\]"):
+        parse_config(raw)
+    assert "evaluate nothing" in errors_of(budget={"max_queries": 0})
+    # strategies that end by themselves need no budget
+    assert parse_config({**raw, "strategies": [{"name": "random_pick"}, {"name": "zero_cost"}]})
+
+
+def test_the_oracle_stops_at_the_hard_cap_whatever_the_budget(monkeypatch, synthetic_table):
+    import nas_core.problem as problem
+    from nas_core.problem import Budget, BudgetExhausted, SearchLog, TabularOracle
+    from spaces.nb201.codec import Arch
+
+    monkeypatch.setattr(problem, "HARD_QUERY_CAP", 5)
+    oracle = TabularOracle(synthetic_table, "cifar10", 200, Budget(max_seconds=1e15), SearchLog())
+    for _ in range(5):
+        oracle.evaluate(Arch((3,) * 6))
+    with pytest.raises(BudgetExhausted, match="hard cap of 5"):
+        oracle.evaluate(Arch((3,) * 6))
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "", ".hidden", "a b", "x\\y"])
+def test_the_experiment_name_must_be_a_safe_folder_name(name):
+    assert "name must be letters, digits" in errors_of(name=name)

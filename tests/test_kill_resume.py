@@ -78,3 +78,28 @@ def test_interrupted_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path, syn
     assert {r["seed"] for r in records.values()} == set(range(N_RUNS))
     assert all(folder.joinpath(name).read_bytes() == blob for name, blob in before.items()), "a finished run was redone"
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "a temporary file was left behind"
+
+
+def test_concurrent_runners_on_one_experiment_never_crash_or_duplicate(tmp_path, synthetic_data_dir):
+    """Several runners started at once on one experiment: one computes, the others refuse at once
+    naming the holder (exit 2, one line); every run is done exactly once, all records parse, and
+    no temporary file is left. (Before the lock, the second runner deleted the first's in-flight
+    temporary file and the first sweep died.)"""
+    config = make_config(tmp_path, synthetic_data_dir)
+    results = tmp_path / "results"
+    runners = [start_sweep(config, results) for _ in range(3)]
+    outcomes = [(proc.wait(timeout=120), *proc.communicate()) for proc in runners]
+    codes = [code for code, _, _ in outcomes]
+    assert codes.count(0) >= 1 and set(codes) <= {0, 2}, outcomes
+    for code, _, err in outcomes:
+        if code == 2:
+            assert err.startswith("error: experiment folder") and "in use by another runner (pid " in err
+            assert "Traceback" not in err
+    folder = results / "sweep"
+    records = check_complete(folder)
+    assert len(records) == N_RUNS and len({r["run_id"] for r in records.values()}) == N_RUNS
+    assert not list(folder.glob(".*.tmp-*")) and not list(folder.glob(".write-probe*"))
+    # and a runner started after them finds everything done and computes nothing
+    late = start_sweep(config, results)
+    out, _ = late.communicate(timeout=120)
+    assert late.returncode == 0 and f"{N_RUNS} already done, 0 finished now" in out

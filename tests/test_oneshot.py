@@ -126,7 +126,8 @@ def test_cpu_scale_preset_fills_one_shot_hyperparameters():
     from harness.config import parse_config
 
     config = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "cpu",
-                           "strategies": [{"name": "darts_v1"}, {"name": "gdas", "epochs": 3}, {"name": "rea"}]})
+                           "strategies": [{"name": "darts_v1"}, {"name": "gdas", "epochs": 3}, {"name": "rea"}],
+                           "budget": {"max_queries": 5}})
     darts, gdas, rea = (s.kwargs for s in config.strategies)
     assert (darts["channels"], darts["cells_per_stage"], darts["image_size"], darts["epochs"]) == (8, 5, 8, 30)
     smoke = parse_config({"name": "x", "datasets": ["cifar10"], "scale": "smoke", "strategies": [{"name": "darts_v1"}]})

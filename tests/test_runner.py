@@ -38,6 +38,13 @@ def test_one_complete_record_per_run(tmp_path, synthetic_data_dir):
     assert rec["final"]["test_acc"] == rec["final"]["valid_acc"] + 3.0  # synthetic table: test = valid + 3
     assert {"code_version", "packages", "device"} <= set(rec["provenance"])
     assert rec["timing"]["search_wall_time_s"] >= 0
+    # the record names the table it read: file, source and the whole file's SHA-256
+    import hashlib
+    from pathlib import Path
+
+    table = rec["provenance"]["table"]
+    assert table["source"] == "csv" and table["file"].endswith(".v2.nht")
+    assert table["sha256"] == hashlib.sha256(Path(table["file"]).read_bytes()[:-32]).hexdigest()
 
 
 def test_same_config_and_seed_give_identical_records(tmp_path, synthetic_data_dir):
@@ -92,7 +99,7 @@ def test_corrupt_record_is_redone_and_stale_temporaries_are_removed(tmp_path, sy
     _, again = run(tmp_path, synthetic_data_dir)
     assert (again.skipped, again.done) == (3, 1)
     assert read_record(victim)["status"] == "done"
-    assert not list(summary.results_dir.glob(".*"))
+    assert [p.name for p in summary.results_dir.glob(".*")] == [".lock"]  # only the (released) runner lock
 
 
 def test_loky_processes_give_the_same_records_as_sequential(tmp_path, synthetic_data_dir):

@@ -83,6 +83,44 @@ def test_corrupt_table_files_give_a_clear_error(synthetic_data_dir, tmp_path):
             load_table(path=path)
 
 
+def test_an_altered_header_is_caught_even_when_its_json_stays_valid(synthetic_data_dir, tmp_path):
+    """Format 1 checked the payload only: shifting a column offset by 8 bytes kept the JSON valid
+    and read wrong accuracies. The whole-file digest now covers the header too."""
+    import json
+    import struct
+
+    good = locate_table(synthetic_data_dir).read_bytes()
+    (hlen,) = struct.unpack_from("<I", good, 8)
+    header = json.loads(good[12 : 12 + hlen])
+    column = next(c for c in header["columns"] if c["name"] == "acc/cifar10/test/200")
+    column["offset"] += 8
+    blob = json.dumps(header, sort_keys=True).encode()
+    blob += b" " * (hlen - len(blob)) if len(blob) <= hlen else b""
+    path = tmp_path / "altered.nht"
+    # magic, the (possibly new) length, the altered header, the original payload and digest
+    path.write_bytes(good[:8] + struct.pack("<I", len(blob)) + blob + good[12 + hlen :])
+    with pytest.raises(TableCorruptError, match="checksum mismatch"):
+        load_table(path=path)
+    # without the digest the file parses and yields wrong accuracies: the defect this guards against
+    wrong = read_table(path, 1, verify=False)[1]["acc/cifar10/test/200"]
+    right = read_table(locate_table(synthetic_data_dir), 1)[1]["acc/cifar10/test/200"]
+    assert wrong.shape == right.shape and not np.array_equal(wrong, right)
+
+
+def test_a_table_of_the_older_format_is_refused_by_name(tmp_path):
+    path = tmp_path / "old.nht"
+    path.write_bytes(b"NASHTBL\x01" + bytes(64))
+    with pytest.raises(TableCorruptError, match="table format 1.*reads format 2"):
+        read_table(path, 1)
+
+
+def test_a_wrong_nas_harness_data_is_an_error_not_a_fallback(synthetic_data_dir, tmp_path, monkeypatch):
+    locate_table(synthetic_data_dir)  # a cached table exists, which the old code fell back to
+    monkeypatch.setenv("NAS_HARNESS_DATA", str(tmp_path / "nonexistent"))
+    with pytest.raises(DataNotFoundError, match="nonexistent.*NAS_HARNESS_DATA.*does not exist"):
+        locate_table()
+
+
 def test_schema_version_mismatch_is_reported(tmp_path):
     path = tmp_path / "t.nht"
     write_table(path, {"x": np.arange(3.0)}, {"schema_version": 99})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from nas_core.paths import DataNotFoundError, cache_dir, resolve_data_dir
+from nas_core.paths import ENV_DATA, DataNotFoundError, cache_dir, resolve_data_dir
 from spaces.nb201.codec import N_CELLS, Arch
 from spaces.nb201.importers import DATASETS, MAIN_CSV, import_csvs
 from nas_core.splits import Split
-from spaces.tablefile import read_table, write_table
+from spaces.tablefile import SUFFIX, read_table, write_table
 
 SCHEMA_VERSION = 1
 EPOCHS: tuple[int, ...] = (200, 12)
@@ -51,6 +52,7 @@ class NB201Table:
 
     def __init__(self, columns: dict[str, np.ndarray], header: dict[str, Any] | None = None) -> None:
         self.header = header or {}
+        self.path: Path | None = None  # the file it was loaded from (set by load_table)
         self._columns = columns
         ops = np.asarray(columns["arch_ops"], dtype=np.int64)
         lex = ops @ (5 ** np.arange(5, -1, -1))
@@ -172,10 +174,10 @@ def csv_table_path(nb201_dir: Path) -> Path:
         st = path.stat()
         stats.append([path.name, st.st_size, st.st_mtime_ns])
     key = hashlib.sha256(json.dumps([str(Path(nb201_dir).resolve()), stats]).encode()).hexdigest()[:16]
-    return tables_dir() / f"nb201-csv-{key}.nht"
+    return tables_dir() / f"nb201-csv-{key}{SUFFIX}"
 
 
-OFFICIAL_TABLE = "nb201-official.nht"
+OFFICIAL_TABLE = f"nb201-official{SUFFIX}"
 
 
 def import_table(data_dir: str | Path | None = None, official: Path | None = None) -> Path:
@@ -206,15 +208,15 @@ def locate_table(data_dir: str | Path | None = None) -> Path:
     try:
         nb201_dir = resolve_data_dir(data_dir) / "nb201"
     except DataNotFoundError as exc:
-        if data_dir is not None:
-            raise
+        if data_dir is not None or os.environ.get(ENV_DATA):
+            raise  # an explicit choice (--data-dir or NAS_HARNESS_DATA) that does not exist is an error
         nb201_dir, reason = None, exc
     if nb201_dir is not None and (nb201_dir / MAIN_CSV).is_file():
         path = csv_table_path(nb201_dir)
         if not path.is_file():
             import_table(data_dir)
         return path
-    imported = sorted(tables_dir().glob("nb201-*.nht"), key=lambda p: p.stat().st_mtime)
+    imported = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
     if imported:
         return imported[-1]
     where = f"{nb201_dir}" if nb201_dir is not None else str(reason)
@@ -225,13 +227,24 @@ def locate_table(data_dir: str | Path | None = None) -> Path:
     )
 
 
-_LOADED: dict[Path, NB201Table] = {}
+_LOADED: dict[tuple[Path, int, int], NB201Table] = {}
 
 
 def load_table(data_dir: str | Path | None = None, path: Path | None = None, verify: bool = True) -> NB201Table:
-    """Load the compact table (importing it from the CSVs on first use). Cached per process."""
+    """Load the compact table (importing it from the CSVs on first use). Cached per process,
+    keyed by the file's path, size and modification time, so a rebuilt file is read again."""
     path = Path(path) if path else locate_table(data_dir)
-    if path not in _LOADED:
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _LOADED:
         header, columns = read_table(path, SCHEMA_VERSION, verify=verify)
-        _LOADED[path] = NB201Table(columns, header)
-    return _LOADED[path]
+        table = NB201Table(columns, header)
+        table.path = path
+        _LOADED[key] = table
+    return _LOADED[key]
+
+
+def table_provenance(table: NB201Table) -> dict[str, Any]:
+    """Which table a run read: its file, source (csv / official-api) and whole-file SHA-256."""
+    source = (table.header.get("provenance") or {}).get("source")
+    return {"file": str(table.path) if table.path else None, "source": source, "sha256": table.header.get("sha256")}

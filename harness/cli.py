@@ -105,9 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_config
     from harness.runner import run_experiment
 
-    config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale})
+    # CLI overrides go through the same validation as the file's own values
+    config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale, "n_jobs": args.n_jobs})
     try:
-        summary = run_experiment(config, results_root=args.results_dir, n_jobs=args.n_jobs, progress=not args.no_progress,
+        summary = run_experiment(config, results_root=args.results_dir, progress=not args.no_progress,
                                  resume=args.resume)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
@@ -129,7 +130,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     folder = Path(args.experiment)
     if not folder.is_dir():
         folder = Path(args.results_dir) / args.experiment
-    runs = load_runs(folder) if folder.is_dir() else None
+    foreign: list[Path] = []
+    runs = load_runs(folder, foreign) if folder.is_dir() else None
+    if foreign:
+        print(f"note: skipped {len(foreign)} file(s) in {folder} that are not run records: "
+              f"{', '.join(p.name for p in foreign[:5])}{' ...' if len(foreign) > 5 else ''}", file=sys.stderr)
     if runs is None or runs.empty:
         scaled = sorted(p.name for p in Path(args.results_dir).glob(f"{folder.name}_*") if p.is_dir())
         hint = f"; did you mean {' or '.join(scaled)} (reduced-scale runs)?" if scaled else ""

@@ -17,11 +17,14 @@ from typing import Any
 from nas_core.problem import Budget
 
 BACKENDS = ("loky", "threading", "sequential", "dask")
+#: one day: far above any CPU-preset or paper-scale GPU search, finite so a hung strategy cannot stall a sweep
+DEFAULT_MAX_RUN_SECONDS = 86_400.0
 #: an experiment name becomes a folder name: no separators, no "..", no leading dot
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
     "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device", "reuse_from",
+    "max_run_seconds",
 }
 SCALE_NAMES = ("paper", "cpu", "smoke")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
@@ -60,6 +63,8 @@ class ExperimentConfig:
     device: str = "auto"
     #: experiments whose finished records of an identical run (same run id) are copied instead of recomputed
     reuse_from: tuple[str, ...] = ()
+    #: wall-clock limit of one run; a run past it is recorded as failed and the sweep goes on
+    max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -141,6 +146,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     backend = raw.get("backend", "loky")
     if backend not in BACKENDS:
         errors.append(f"unknown backend {backend!r}; valid backends: {list(BACKENDS)}")
+    max_run_seconds = raw.get("max_run_seconds", DEFAULT_MAX_RUN_SECONDS)
+    if isinstance(max_run_seconds, bool) or not isinstance(max_run_seconds, (int, float)) or not max_run_seconds > 0:
+        errors.append(f"max_run_seconds must be a positive number of seconds, got {max_run_seconds!r}")
+        max_run_seconds = DEFAULT_MAX_RUN_SECONDS
     scheduler = raw.get("scheduler")
     if backend == "dask" and not scheduler:
         errors.append("backend 'dask' needs scheduler = \"tcp://host:port\" (the address of a running Dask scheduler)")
@@ -165,6 +174,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
         evaluate_on=tuple(evaluate_on), device=device, reuse_from=tuple(reuse_from),
+        max_run_seconds=float(max_run_seconds),
     )
 
 
@@ -210,7 +220,10 @@ def _parse_strategies(entries: Any, errors: list[str], scale: str = "paper") -> 
         problems = check_kwargs(cls, kwargs)
         errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
         if not problems:  # store every hyperparameter, defaults included, so the run key is explicit
-            specs.append(StrategySpec(label=label, name=name, kwargs=cls(**kwargs).hyperparameters()))
+            try:
+                specs.append(StrategySpec(label=label, name=name, kwargs=cls(**kwargs).hyperparameters()))
+            except (ValueError, TypeError) as exc:  # the strategy's own checks of its values
+                errors.append(f"strategies[{position}] ({name}): {exc}")
     labels = [s.label for s in specs]
     for label in sorted({l for l in labels if labels.count(l) > 1}):
         errors.append(f"two strategies share the label {label!r}; give each variant its own label = \"...\"")

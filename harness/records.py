@@ -86,14 +86,22 @@ def read_record(path: Path) -> dict[str, Any] | None:
             record = json.load(fh)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
-    return record if isinstance(record, dict) and "run_id" in record else None
+    return record if is_run_record(record) else None
 
 
-def iter_records(results_dir: Path) -> Iterator[dict[str, Any]]:
+def is_run_record(record: Any) -> bool:
+    """A dict with every field of :data:`FIELDS` and a known status (not some other JSON file)."""
+    return isinstance(record, dict) and all(f in record for f in FIELDS) and record.get("status") in STATUSES
+
+
+def iter_records(results_dir: Path, skipped: list[Path] | None = None) -> Iterator[dict[str, Any]]:
+    """Every run record in ``results_dir``; other ``.json`` files are left out (and listed in ``skipped``)."""
     for path in sorted(Path(results_dir).glob("*.json")):
         record = read_record(path)
         if record is not None:
             yield record
+        elif skipped is not None:
+            skipped.append(path)
 
 
 def remove_stale_temporaries(results_dir: Path) -> int:

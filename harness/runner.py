@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.config import ExperimentConfig
+from harness.config import DEFAULT_MAX_RUN_SECONDS, ExperimentConfig
 from harness.lock import experiment_lock
 from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.provenance import provenance
 from harness.records import ResultsWriteError, check_writable, iter_records, remove_stale_temporaries, write_record
 from harness.seeding import key_digest, numpy_rng
+from harness.time_limit import run_time_limit
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Job:
     checkpoint_dir: str | None = None
     evaluate_on: tuple[str, ...] = ()
     device: str = "auto"
+    max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
 
     def key(self) -> dict[str, Any]:
         """What defines the run apart from its seed; the experiment name is deliberately left out."""
@@ -70,6 +72,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
             space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
             data_dir=config.data_dir, plugins=config.plugins, checkpoint_dir=checkpoint_dir,
             evaluate_on=tuple(d for d in config.evaluate_on if d != dataset), device=config.device,
+            max_run_seconds=config.max_run_seconds,
         )
         for spec in config.strategies
         for dataset in config.datasets
@@ -79,17 +82,13 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
 
 def run_job(job: Job) -> dict[str, Any]:
     """Run one search and its final evaluation; never raises for a failing strategy."""
+    exit_with_parent()
     from spaces.nb201.space import NB201Space
     from spaces.nb201.table import load_table, table_provenance
     from strategies import registry
 
     started = time.time()
-    record: dict[str, Any] = {
-        "experiment": job.experiment, "run_id": job.run_id, "strategy": job.strategy, "label": job.label,
-        "hyperparameters": job.kwargs, "space": job.space, "dataset": job.dataset, "seed": job.seed,
-        "epochs": job.epochs, "budget": job.budget.as_dict(), "status": "running", "error": None,
-        "final": None, "search": None, "trajectory": [], "provenance": provenance(),
-    }
+    record = skeleton_record(job)
     log = SearchLog()
     try:
         for plugin in job.plugins:
@@ -105,7 +104,8 @@ def run_job(job: Job) -> dict[str, Any]:
                           checkpoint_path=checkpoint, device=job.device)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
-        with table.sealed():
+        with table.sealed(), run_time_limit(job.max_run_seconds) as enforced:
+            record["provenance"] = {**record["provenance"], "time_limit_enforced": enforced}
             arch = strategy.search(problem, rng, log)
         search_wall = time.perf_counter() - t0
         record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu")}
@@ -122,10 +122,13 @@ def run_job(job: Job) -> dict[str, Any]:
         record["status"] = "done"
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)  # a finished run needs no resume point
-    except Exception as exc:  # a failing run is recorded, the sweep goes on
+    except (Exception, SystemExit) as exc:  # a failing run is recorded, the sweep goes on
         search_wall = time.time() - started
         record["status"] = "failed"
-        record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        if isinstance(exc, SystemExit):  # sys.exit in a strategy must not end the sweep
+            record["error"] = f"SystemExit: the strategy called sys.exit({exc.code!r})\n{traceback.format_exc()}"
+        else:
+            record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
     record["trajectory"] = log.rows
     record["timing"] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
@@ -133,6 +136,55 @@ def run_job(job: Job) -> dict[str, Any]:
         "search_wall_time_s": search_wall,
     }
     return record
+
+
+_WATCHING_PARENT = False
+
+
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """In a worker process, exit as soon as the driver that started it is gone.
+
+    A driver killed with SIGKILL cannot tell its loky workers to stop, and they used to run on
+    for minutes; a daemon thread now notices the reparenting and ends the worker. Nothing is
+    lost: the driver writes the records, and an unfinished run resumes from its checkpoint.
+    Does nothing in the driver itself (the sequential and threading backends)."""
+    import multiprocessing
+    import os
+    import threading
+
+    global _WATCHING_PARENT
+    if _WATCHING_PARENT or multiprocessing.parent_process() is None:
+        return
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    _WATCHING_PARENT = True
+
+
+def skeleton_record(job: Job) -> dict[str, Any]:
+    """The record of ``job`` before anything ran."""
+    return {
+        "experiment": job.experiment, "run_id": job.run_id, "strategy": job.strategy, "label": job.label,
+        "hyperparameters": job.kwargs, "space": job.space, "dataset": job.dataset, "seed": job.seed,
+        "epochs": job.epochs, "budget": job.budget.as_dict(), "status": "running", "error": None,
+        "final": None, "search": None, "trajectory": [], "provenance": provenance(),
+    }
+
+
+def crashed_record(job: Job, cause: BaseException) -> dict[str, Any]:
+    """The failed record of a job whose worker process died (``os._exit``, a segfault, the OOM killer)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {**skeleton_record(job), "status": "failed",
+            "error": f"WorkerDied: the worker process running this job exited abruptly ({type(cause).__name__}: "
+                     f"{str(cause).splitlines()[0] if str(cause) else 'no message'}); the strategy called os._exit "
+                     "or crashed the interpreter",
+            "timing": {"started_at": now, "finished_at": now, "search_wall_time_s": None}}
 
 
 def annotate_genotypes(rows: list[dict[str, Any]], table: Any, dataset: str) -> None:
@@ -246,24 +298,49 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
         return summary
     load_table(config.data_dir)  # fail once, clearly, before fanning out; also builds the cache
     bar = _progress_bar(len(todo), config.name, progress)
+    pending = {job.run_id: job for job in todo}
+
+    def keep(record: dict[str, Any]) -> None:
+        try:
+            write_record(results_dir, record)  # atomic: on failure no partial file remains
+        except OSError as exc:
+            raise ResultsWriteError(
+                f"could not write the record of {record['run_id']} to {results_dir} ({exc.strerror or exc}); "
+                f"the {summary.done + summary.failed} records written before it are complete: free space or fix "
+                "permissions, then re-run to compute the rest") from None
+        pending.pop(record["run_id"], None)
+        if record["status"] == "done":
+            summary.done += 1
+        else:
+            summary.failed += 1
+            summary.failures.append(f"{record['run_id']}: {record['error'].splitlines()[0]}")
+        bar.update(1)
+
     try:
-        for record in _dispatch(config, todo, n_jobs if n_jobs is not None else config.n_jobs):
-            try:
-                write_record(results_dir, record)  # atomic: on failure no partial file remains
-            except OSError as exc:
-                raise ResultsWriteError(
-                    f"could not write the record of {record['run_id']} to {results_dir} ({exc.strerror or exc}); "
-                    f"the {summary.done + summary.failed} records written before it are complete: free space or fix "
-                    "permissions, then re-run to compute the rest") from None
-            if record["status"] == "done":
-                summary.done += 1
-            else:
-                summary.failed += 1
-                summary.failures.append(f"{record['run_id']}: {record['error'].splitlines()[0]}")
-            bar.update(1)
+        try:
+            for record in _dispatch(config, todo, n_jobs if n_jobs is not None else config.n_jobs):
+                keep(record)
+        except _worker_death_errors():
+            # a worker process died mid-run and took its batch down; which job killed it is unknown,
+            # so run the jobs still pending one at a time: only the culprit fails, the sweep goes on
+            for job in list(pending.values()):
+                try:
+                    (record,) = list(_dispatch(config, [job], 2))
+                except _worker_death_errors() as exc:
+                    record = crashed_record(job, exc)
+                keep(record)
     finally:
         bar.close()
     return summary
+
+
+def _worker_death_errors() -> tuple[type[BaseException], ...]:
+    """What joblib raises in the driver when a loky worker process dies."""
+    try:
+        from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
+    except ImportError:  # pragma: no cover - joblib always vendors loky
+        return ()
+    return (TerminatedWorkerError, BrokenProcessPool)
 
 
 class _NoBar:

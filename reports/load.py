@@ -29,9 +29,11 @@ def selection_label(label: str, key: str) -> str:
     return f"{label} TF({proxy}, K={k})"
 
 
-def load_runs(results_dir: str | Path) -> pd.DataFrame:
+def load_runs(results_dir: str | Path, skipped: list[Path] | None = None) -> pd.DataFrame:
+    """One row per (run, evaluated dataset, selection); JSON files that are not run records are
+    left out and, when ``skipped`` is given, listed there."""
     rows = []
-    for record in iter_records(Path(results_dir)):
+    for record in iter_records(Path(results_dir), skipped):
         final = record.get("final") or {}
         search = record.get("search") or {}
         base = {

@@ -78,6 +78,14 @@ class OneShotStrategy(Strategy):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if impl not in ("fast", "plain"):
             raise ValueError(f"impl must be 'fast' or 'plain', got {impl!r}")
+        for name, value, lowest in (("w_lr", w_lr, 0.0), ("a_lr", a_lr, 0.0), ("grad_clip", grad_clip, 0.0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > lowest:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name, value in (("w_lr_min", w_lr_min), ("w_weight_decay", w_weight_decay), ("a_weight_decay", a_weight_decay)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        if not 0 <= w_momentum < 1:
+            raise ValueError(f"w_momentum must be in [0, 1), got {w_momentum!r}")
         self.epochs, self.batch_size, self.channels, self.cells_per_stage = epochs, batch_size, channels, cells_per_stage
         self.image_size, self.per_class, self.w_lr, self.w_lr_min = image_size, per_class, w_lr, w_lr_min
         self.w_momentum, self.w_weight_decay, self.grad_clip = w_momentum, w_weight_decay, grad_clip

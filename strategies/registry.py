@@ -26,7 +26,8 @@ def register(name: str) -> Callable[[T], T]:
     def decorate(cls: T) -> T:
         existing = _REGISTRY.get(name)
         if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise ValueError(f"strategy name {name!r} is already registered by {existing.__module__}.{existing.__qualname__}")
+            raise ValueError(f"{cls.__module__}.{cls.__qualname__} cannot register the strategy name {name!r}: it is "
+                             f"already registered by {existing.__module__}.{existing.__qualname__}; give it another name")
         cls.name = name  # type: ignore[attr-defined]
         _REGISTRY[name] = cls
         return cls
@@ -40,7 +41,10 @@ def load_builtins() -> None:
 
 
 def load_plugin(spec: str) -> None:
-    """Import a user module (``pkg.mod``) or file (``path/to/my_strategy.py``) so it registers."""
+    """Import a user module (``pkg.mod``) or file (``path/to/my_strategy.py``) so it registers.
+
+    Built-ins register first, so a plugin reusing a built-in name is the one blamed."""
+    load_builtins()
     path = Path(spec)
     if spec.endswith(".py"):
         if not path.is_file():
@@ -52,7 +56,11 @@ def load_plugin(spec: str) -> None:
         assert loader_spec and loader_spec.loader
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_name] = module
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]  # a failed plugin is not half-loaded: the next attempt runs it again
+            raise
     else:
         try:
             importlib.import_module(spec)

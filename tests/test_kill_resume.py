@@ -77,7 +77,8 @@ def test_interrupted_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path, syn
     assert len(records) == N_RUNS and len({r["run_id"] for r in records.values()}) == N_RUNS
     assert {r["seed"] for r in records.values()} == set(range(N_RUNS))
     assert all(folder.joinpath(name).read_bytes() == blob for name, blob in before.items()), "a finished run was redone"
-    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "a temporary file was left behind"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") and p.name != ".lock"], \
+        "a temporary file was left behind"
 
 
 def test_concurrent_runners_on_one_experiment_never_crash_or_duplicate(tmp_path, synthetic_data_dir):
@@ -103,3 +104,43 @@ def test_concurrent_runners_on_one_experiment_never_crash_or_duplicate(tmp_path,
     late = start_sweep(config, results)
     out, _ = late.communicate(timeout=120)
     assert late.returncode == 0 and f"{N_RUNS} already done, 0 finished now" in out
+
+
+def alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting for a reaper)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_workers_exit_soon_after_their_driver_is_killed(tmp_path, synthetic_data_dir):
+    """SIGKILL to the driver alone (not its process group): its loky workers used to linger for
+    minutes; each now watches its parent and exits within a few seconds."""
+    config, results = make_config(tmp_path, synthetic_data_dir), tmp_path / "results"
+    proc = start_sweep(config, results)
+    wait_for_records(results / "sweep", 2, proc)
+    workers = children_of(proc.pid)
+    assert workers, "no worker processes found"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.time() + 15
+    while time.time() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.2)
+    lingering = [w for w in workers if alive(w)]
+    for w in lingering:  # clean up before failing
+        os.kill(w, signal.SIGKILL)
+    assert not lingering, f"workers {lingering} outlived their driver by 15 s"

@@ -162,3 +162,37 @@ def test_reuse_from_copies_identical_runs_of_another_experiment(tmp_path, synthe
     for run_id, record in copied.items():
         assert record["experiment"] == "second" and record["provenance"]["reused_from"] == "first"
         assert deterministic_view({**record, "experiment": "first"}) == deterministic_view(original[run_id])
+
+
+def test_sys_exit_and_a_hung_strategy_fail_their_run_and_the_sweep_goes_on(tmp_path, synthetic_data_dir):
+    _, summary = run(tmp_path, synthetic_data_dir, plugins=[PLUGIN], seeds=[0], max_run_seconds=1.5,
+                     strategies=[{"name": "test_exit"}, {"name": "test_hang"}, {"name": "random_pick"}])
+    recs = {r["strategy"]: r for r in records(summary).values()}
+    assert recs["test_exit"]["status"] == "failed"
+    assert recs["test_exit"]["error"].startswith("SystemExit: the strategy called sys.exit(3)")
+    assert recs["test_hang"]["status"] == "failed"
+    assert recs["test_hang"]["error"].startswith("RunTimeLimitExceeded: the run took longer than max_run_seconds = 1.5")
+    assert recs["test_hang"]["provenance"]["time_limit_enforced"] is True
+    assert recs["random_pick"]["status"] == "done"
+    assert (summary.done, summary.failed) == (1, 2)
+
+
+def test_a_worker_killed_by_os_exit_fails_only_its_own_run(tmp_path, synthetic_data_dir):
+    _, summary = run(tmp_path, synthetic_data_dir, plugins=[PLUGIN], seeds=[0, 1], backend="loky", n_jobs=2,
+                     strategies=[{"name": "test_hard_exit", "label": "crash"},
+                                 {"name": "test_hard_exit", "label": "fine", "crash": False}])
+    recs = list(records(summary).values())
+    assert len(recs) == 4
+    for rec in recs:
+        if rec["label"] == "crash":
+            assert rec["status"] == "failed" and rec["error"].startswith("WorkerDied: the worker process")
+        else:
+            assert rec["status"] == "done"
+    assert (summary.done, summary.failed) == (2, 2)
+
+
+def test_max_run_seconds_is_validated():
+    from harness.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="max_run_seconds must be a positive number"):
+        parse_config({"name": "x", "datasets": ["cifar10"], "strategies": [{"name": "random_pick"}], "max_run_seconds": 0})

@@ -7,6 +7,8 @@ order), so it lives in :mod:`spaces.nb201.table`; here cells are numbered by the
 """
 from __future__ import annotations
 
+import operator
+
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -34,7 +36,10 @@ class Arch:
     lex_index: int = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        ops = tuple(int(o) for o in self.ops)
+        try:  # operator.index: ints and numpy integers pass; 0.5 or "3" is an error, not a silent op 0
+            ops = tuple(operator.index(o) for o in self.ops)
+        except TypeError:
+            raise ValueError(f"an NB201 cell needs {N_EDGES} integer op indices in 0..{N_OPS - 1}, got {self.ops!r}") from None
         if len(ops) != N_EDGES or any(not 0 <= o < N_OPS for o in ops):
             raise ValueError(f"an NB201 cell needs {N_EDGES} op indices in 0..{N_OPS - 1}, got {self.ops!r}")
         object.__setattr__(self, "ops", ops)

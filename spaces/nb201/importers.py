@@ -115,16 +115,29 @@ def import_csvs(nb201_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]
         if file in frames:
             if source_column not in frames[file]:
                 raise TableImportError(f"{nb201_dir / file}: missing column {source_column!r}")
-            columns[column] = frames[file][source_column].to_numpy(dtype=np.float64)
+            columns[column] = _numeric(frames[file][source_column], nb201_dir / file)
     if LATENCY_CSV in frames:
         for device in frames[LATENCY_CSV].columns.drop(["arch_index", "arch_str"]):
-            columns[f"latency_ms/{device}"] = frames[LATENCY_CSV][device].to_numpy(dtype=np.float64)
+            columns[f"latency_ms/{device}"] = _numeric(frames[LATENCY_CSV][device], nb201_dir / LATENCY_CSV)
     provenance = {
         "source": "csv",
         "files": {name: {"size": (nb201_dir / name).stat().st_size} for name in frames},
         "directory": str(nb201_dir),
     }
     return columns, provenance
+
+
+def _numeric(series: Any, path: Path) -> np.ndarray:
+    """The column as float64; a value that is not a number names its file, column and line."""
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise TableImportError(f"{path}, column {series.name!r}, line {row + 2}: {series.iloc[row]!r} is not a number; "
+                               "fix or re-export the file")
+    return values.to_numpy(dtype=np.float64)
 
 
 def import_official_api(api: Any, progress: Callable[[int], None] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -47,6 +47,10 @@ class Cost:
     train_time_s: float
 
 
+def _not_an_arch(value: Any) -> TypeError:
+    return TypeError(f"expected an Arch, got {type(value).__name__} {value!r:.80}; parse a string with Arch.from_str")
+
+
 class NB201Table:
     """Query interface over the columns of one imported table."""
 
@@ -71,7 +75,10 @@ class NB201Table:
     # ---- index mapping -------------------------------------------------------------------
     def index_of(self, arch: Arch) -> int:
         """The official NB201 index of ``arch``."""
-        return self._official_list[arch.lex_index]
+        try:
+            return self._official_list[arch.lex_index]
+        except AttributeError:
+            raise _not_an_arch(arch) from None
 
     def arch_at(self, index: int) -> Arch:
         if not 0 <= int(index) < N_CELLS:
@@ -101,7 +108,11 @@ class NB201Table:
 
     def query(self, arch: Arch, dataset: str, split: Split | str = Split.VALID, epochs: int = 200) -> float:
         """Accuracy (%) of ``arch`` on ``dataset``'s ``split`` after ``epochs`` training epochs."""
-        return float(self.column(dataset, split, epochs)[self._official_list[arch.lex_index]])
+        try:
+            row = self._official_list[arch.lex_index]
+        except AttributeError:
+            raise _not_an_arch(arch) from None
+        return float(self.column(dataset, split, epochs)[row])
 
     def cost(self, arch: Arch, dataset: str) -> Cost:
         i = self.index_of(arch)

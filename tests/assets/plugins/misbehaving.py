@@ -52,3 +52,43 @@ class SlowRandom(Strategy):
     def search(self, problem, rng, log):
         time.sleep(self.delay)
         return problem.space.sample(rng)
+
+
+@register("test_exit")
+class CallsSysExit(Strategy):
+    """Ends its process the polite way: ``sys.exit``."""
+
+    def __init__(self) -> None:
+        pass
+
+    def search(self, problem, rng, log):
+        import sys
+
+        sys.exit(3)
+
+
+@register("test_hard_exit")
+class CallsOsExit(Strategy):
+    """Kills its worker process outright (``os._exit``) when ``crash``; otherwise a random pick."""
+
+    def __init__(self, crash: bool = True) -> None:
+        self.crash = crash
+
+    def search(self, problem, rng, log):
+        import os
+
+        if self.crash:
+            os._exit(1)
+        return problem.space.sample(rng)
+
+
+@register("test_hang")
+class NeverReturns(Strategy):
+    """Sleeps far longer than any sensible run."""
+
+    def __init__(self) -> None:
+        pass
+
+    def search(self, problem, rng, log):
+        time.sleep(10_000)
+        return problem.space.sample(rng)

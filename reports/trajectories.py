@@ -54,7 +54,8 @@ def to_markdown(means: dict[str, dict[str, dict[int, float]]], title: str) -> st
         lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
     lines += ["", "Mean over seeds: skip = skip connections in the cell derived at that epoch (of 6); "
               "|λ_dom| = magnitude of the dominant (largest-magnitude) eigenvalue of the Hessian of the validation loss "
-              "w.r.t. alpha (BaLeNAS: mu) at the expected edge weights; σ̄ = mean posterior standard deviation (BaLeNAS)."]
+              "w.r.t. alpha (BaLeNAS: mu; DrNAS: beta; BayesNAS: the child switches) at the expected edge weights; "
+              "σ̄ = mean posterior standard deviation (BaLeNAS); mean |s| = mean child-switch magnitude (BayesNAS)."]
     return "\n".join(lines) + "\n"
 
 
@@ -82,7 +83,8 @@ def switch_sparsity(records: Iterable[dict[str, Any]]) -> str:
         gamma_parent = np.array(last["gamma_parent"])
         gamma_child = np.array(last["gamma_child"])[:, 1:]  # none excluded: it is never a child pick
         norms = np.array(last["child_norm"])[:, 1:]
-        lines.append(f"| {record.get('label', record['strategy'])} | {record.get('seed')} | {last['genotype']} | "
+        genotype = str(last["genotype"]).replace("|", "\\|")  # a bare | would split the Markdown cell
+        lines.append(f"| {record.get('label', record['strategy'])} | {record.get('seed')} | {genotype} | "
                      f"{gamma_parent.min():.3g}–{gamma_parent.max():.3g} | {gamma_child.min():.3g}–{gamma_child.max():.3g} | "
                      f"{int(last['pruned_edges'])}/6 | {int(last['pruned_child_groups'])}/24 | "
                      f"{norms.min():.3f}–{norms.max():.3f} |")

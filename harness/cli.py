@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(q)
     q = data_sub.add_parser("info", help="where the data and the imported table are")
     _add_data_dir(q)
+    q = data_sub.add_parser("embed", help="(maintainers) rebuild the embedded table in the package from the NB201 CSVs")
+    _add_data_dir(q)
 
     p = sub.add_parser("bench", help="performance benchmarks that print ratios against a reference")
     bench_sub = p.add_subparsers(dest="bench_command", required=True)
@@ -175,6 +177,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     from spaces.nb201.table import import_table, load_table, tables_dir
     from spaces.tablefile import SUFFIX
 
+    if args.data_command == "embed":
+        from nas_core.paths import resolve_data_dir
+        from spaces.nb201.embedded import build_embedded
+
+        path = build_embedded(resolve_data_dir(args.data_dir) / "nb201")
+        print(f"embedded NB201 table -> {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        return 0
     if args.data_command == "import":
         path = import_table(args.data_dir, official=Path(args.official) if args.official else None)
         table = load_table(path=path)

@@ -215,7 +215,8 @@ def import_table(data_dir: str | Path | None = None, official: Path | None = Non
 
 def locate_table(data_dir: str | Path | None = None) -> Path:
     """The table to use: the import of the data directory's CSVs when there are CSVs (imported
-    now if needed), else the newest table already in the cache (e.g. an official import)."""
+    now if needed), else the newest table already in the cache (e.g. an official import), else
+    the embedded table shipped in the package (:mod:`spaces.nb201.embedded`)."""
     try:
         nb201_dir = resolve_data_dir(data_dir) / "nb201"
     except DataNotFoundError as exc:
@@ -230,6 +231,10 @@ def locate_table(data_dir: str | Path | None = None) -> Path:
     imported = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
     if imported:
         return imported[-1]
+    from spaces.nb201.embedded import EMBEDDED_TABLE
+
+    if EMBEDDED_TABLE.is_file():  # the last fallback: the compact table shipped in the package
+        return EMBEDDED_TABLE
     where = f"{nb201_dir}" if nb201_dir is not None else str(reason)
     raise DataNotFoundError(
         f"no NAS-Bench-201 table: {MAIN_CSV} is not in {where}, and nothing was imported into {tables_dir()}.\n"

@@ -1,0 +1,65 @@
+"""The embedded NB201 table: size, checksum, content against the real CSVs, and the fallback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spaces.nb201.codec import N_CELLS
+from spaces.nb201.embedded import EMBEDDED_TABLE, MAX_BYTES, embedded_columns
+from spaces.nb201.table import NB201Table, SCHEMA_VERSION, load_table, locate_table
+from spaces.tablefile import read_table
+
+from conftest import write_config
+
+
+def test_the_embedded_table_is_small_checksummed_and_complete():
+    assert EMBEDDED_TABLE.is_file() and EMBEDDED_TABLE.stat().st_size <= MAX_BYTES
+    header, columns = read_table(EMBEDDED_TABLE, SCHEMA_VERSION)  # verifies the whole-file digest
+    assert header["provenance"]["source"] == "embedded"
+    assert not [name for name in columns if name.startswith("latency")]
+    table = NB201Table(columns, header)  # checks that arch_ops holds every cell exactly once
+    assert set(table.datasets) == {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}
+    for dataset in ("cifar10", "cifar100", "ImageNet16-120"):
+        for split in ("valid", "test"):
+            for epochs in (200, 12):
+                values = table.column(dataset, split, epochs)
+                assert values.shape == (N_CELLS,) and np.isfinite(values).all()
+
+
+@pytest.mark.slow
+def test_every_embedded_value_matches_the_csvs(real_data_dir):
+    from spaces.nb201.importers import import_csvs
+
+    source, _ = import_csvs(real_data_dir / "nb201")
+    expected = embedded_columns(source)
+    _, columns = read_table(EMBEDDED_TABLE, SCHEMA_VERSION)
+    assert set(columns) == set(expected)
+    np.testing.assert_array_equal(columns["arch_ops"], source["arch_ops"])
+    for name, values in columns.items():
+        if name != "arch_ops":
+            truth = source[name]
+            both_nan = np.isnan(values) & np.isnan(truth)
+            gap = np.abs(values.astype(np.float64) - truth) / np.maximum(np.abs(truth), 1e-12)
+            assert np.all(both_nan | (gap < 1e-7)), name
+
+
+def test_with_no_data_anywhere_runs_use_the_embedded_table_and_say_so(tmp_path, monkeypatch):
+    import nas_core.paths as paths
+    from harness.config import load_config
+    from harness.records import iter_records
+    from harness.runner import run_experiment
+
+    monkeypatch.delenv("NAS_HARNESS_DATA", raising=False)
+    monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "clone")  # no ../shared beside this "checkout"
+    assert locate_table() == EMBEDDED_TABLE
+    config = tmp_path / "c.toml"
+    write_config(config, tmp_path, name="fresh", strategies=[{"name": "random_pick"}], seeds=[0])
+    config.write_text(config.read_text().replace(f'data_dir = "{tmp_path}"\n', ""))
+    summary = run_experiment(load_config(config), results_root=tmp_path / "results", progress=False)
+    assert summary.done == 1
+    (record,) = iter_records(summary.results_dir)
+    assert record["provenance"]["table"]["source"] == "embedded"
+    assert record["provenance"]["table"]["file"] == str(EMBEDDED_TABLE)
+    assert 0 < record["final"]["test_acc"] < 100
+    assert load_table().path == EMBEDDED_TABLE

@@ -24,8 +24,9 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 TOP_KEYS = {
     "name", "description", "space", "datasets", "seeds", "epochs", "budget", "strategies",
     "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device", "reuse_from",
-    "max_run_seconds",
+    "max_run_seconds", "table",
 }
+TABLE_CHOICES = ("auto", "embedded")
 SCALE_NAMES = ("paper", "cpu", "smoke")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
 RESERVED_STRATEGY_KEYS = {"name", "label"}
@@ -65,6 +66,8 @@ class ExperimentConfig:
     reuse_from: tuple[str, ...] = ()
     #: wall-clock limit of one run; a run past it is recorded as failed and the sweep goes on
     max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
+    #: "auto": the data search (data dir, cache, then the embedded table); "embedded": the package's table
+    table: str = "auto"
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -150,6 +153,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     if isinstance(max_run_seconds, bool) or not isinstance(max_run_seconds, (int, float)) or not max_run_seconds > 0:
         errors.append(f"max_run_seconds must be a positive number of seconds, got {max_run_seconds!r}")
         max_run_seconds = DEFAULT_MAX_RUN_SECONDS
+    table = raw.get("table", "auto")
+    if table not in TABLE_CHOICES:
+        errors.append(f"table must be one of {list(TABLE_CHOICES)}, got {table!r}")
     scheduler = raw.get("scheduler")
     if backend == "dask" and not scheduler:
         errors.append("backend 'dask' needs scheduler = \"tcp://host:port\" (the address of a running Dask scheduler)")
@@ -174,7 +180,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
         plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
         evaluate_on=tuple(evaluate_on), device=device, reuse_from=tuple(reuse_from),
-        max_run_seconds=float(max_run_seconds),
+        max_run_seconds=float(max_run_seconds), table=table,
     )
 
 

@@ -40,6 +40,7 @@ class Job:
     evaluate_on: tuple[str, ...] = ()
     device: str = "auto"
     max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
+    table: str = "auto"
 
     def key(self) -> dict[str, Any]:
         """What defines the run apart from its seed; the experiment name is deliberately left out."""
@@ -72,7 +73,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
             space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
             data_dir=config.data_dir, plugins=config.plugins, checkpoint_dir=checkpoint_dir,
             evaluate_on=tuple(d for d in config.evaluate_on if d != dataset), device=config.device,
-            max_run_seconds=config.max_run_seconds,
+            max_run_seconds=config.max_run_seconds, table=config.table,
         )
         for spec in config.strategies
         for dataset in config.datasets
@@ -84,7 +85,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """Run one search and its final evaluation; never raises for a failing strategy."""
     exit_with_parent()
     from spaces.nb201.space import NB201Space
-    from spaces.nb201.table import load_table, table_provenance
+    from spaces.nb201.table import table_provenance
     from strategies import registry
 
     started = time.time()
@@ -95,7 +96,7 @@ def run_job(job: Job) -> dict[str, Any]:
             registry.load_plugin(plugin)
         strategy = registry.get(job.strategy)(**job.kwargs)
         record["hyperparameters"] = strategy.hyperparameters()
-        table = load_table(job.data_dir)
+        table = open_table(job.table, job.data_dir)
         record["provenance"] = {**record["provenance"], "table": table_provenance(table)}
         space = NB201Space()
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
@@ -165,6 +166,17 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
     _WATCHING_PARENT = True
+
+
+def open_table(choice: str, data_dir: str | None) -> Any:
+    """The NB201 table a run reads: the data search (``auto``) or the package's embedded table."""
+    from spaces.nb201.table import load_table
+
+    if choice == "embedded":
+        from spaces.nb201.embedded import EMBEDDED_TABLE
+
+        return load_table(path=EMBEDDED_TABLE)
+    return load_table(data_dir)
 
 
 def skeleton_record(job: Job) -> dict[str, Any]:
@@ -282,8 +294,6 @@ def run_experiment(
 
 def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None, progress: bool,
                 resume: bool) -> SweepSummary:
-    from spaces.nb201.table import load_table
-
     remove_stale_temporaries(results_dir)
     jobs = expand(config, str(results_dir / "checkpoints"))
     todo, skipped = pending_jobs(jobs, results_dir)
@@ -296,7 +306,7 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
         summary.reused, todo = len(todo) - len(remaining), remaining
     if not todo:
         return summary
-    load_table(config.data_dir)  # fail once, clearly, before fanning out; also builds the cache
+    open_table(config.table, config.data_dir)  # fail once, clearly, before fanning out; also builds the cache
     bar = _progress_bar(len(todo), config.name, progress)
     pending = {job.run_id: job for job in todo}
 

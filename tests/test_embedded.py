@@ -63,3 +63,22 @@ def test_with_no_data_anywhere_runs_use_the_embedded_table_and_say_so(tmp_path, 
     assert record["provenance"]["table"]["file"] == str(EMBEDDED_TABLE)
     assert 0 < record["final"]["test_acc"] < 100
     assert load_table().path == EMBEDDED_TABLE
+
+
+def test_the_quickstart_config_runs_on_the_embedded_table(tmp_path, monkeypatch):
+    """The main job's config, cut to one dataset and one seed, computes with no data folder and no score cache."""
+    import tomllib
+
+    from conftest import REPO
+    from harness.config import parse_config
+    from harness.records import iter_records
+    from harness.runner import run_experiment
+
+    monkeypatch.setenv("NAS_HARNESS_SCORES", str(tmp_path / "no-scores"))
+    raw = tomllib.loads((REPO / "configs" / "quickstart.toml").read_text())
+    config = parse_config({**raw, "datasets": ["cifar100"], "seeds": [0], "n_jobs": 1, "backend": "sequential"})
+    summary = run_experiment(config, results_root=tmp_path / "results", progress=False)
+    assert (summary.done, summary.failed) == (5, 0)
+    records = list(iter_records(summary.results_dir))
+    assert {r["provenance"]["table"]["source"] for r in records} == {"embedded"}
+    assert {r["label"] for r in records} == {"random_pick", "random_search", "rea", "zero_cost_k10", "zero_cost_k100"}

@@ -83,3 +83,16 @@ def test_drnas_row_and_bayesnas_sparsity(tmp_path):
     table = switch_sparsity([bayes, drnas])
     assert "| bayesnas | 0 |" in table and "| 0–3 | 0.25–2 | 2/6 | 8/24 | 0.600–0.900 |" in table
     assert table.count("| bayesnas |") == 1  # the DrNAS run has no switches
+
+
+def test_published_figures_are_data_with_one_line_per_cell():
+    import csv
+
+    from reports.published import PUBLISHED_CSV, TABLE1, TABLE5
+
+    with open(PUBLISHED_CSV, newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    keys = [(l["table"], l["method"], l["dataset"], l["split"]) for l in lines]
+    assert len(keys) == len(set(keys)) and {l["table"] for l in lines} == {"table1", "table2", "table4", "table5"}
+    assert all(0 < float(l["mean"]) < 100 for l in lines)
+    assert TABLE1["DrNAS"]["cifar10"][1] == (94.36, 0.0) and TABLE5[4]["ImageNet16-120"][0] == (43.09, 2.93)

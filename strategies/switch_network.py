@@ -41,7 +41,7 @@ from torch import nn
 
 from spaces.nb201.codec import EDGES, N_OPS
 from spaces.nb201.network import ResidualReduction
-from spaces.nb201.supernet import CONV1, CONV3, NONE, POOL, SKIP, SearchCell, Supernet
+from spaces.nb201.supernet import CONV1, NONE, POOL, SKIP, SearchCell, Supernet
 
 PLACEMENTS = ("input", "output")
 OUTPUT_HESSIANS = ("target", "full")

@@ -78,12 +78,11 @@ class OneShotStrategy(Strategy):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if impl not in ("fast", "plain"):
             raise ValueError(f"impl must be 'fast' or 'plain', got {impl!r}")
-        for name, value, lowest in (("w_lr", w_lr, 0.0), ("a_lr", a_lr, 0.0), ("grad_clip", grad_clip, 0.0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > lowest:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        for name, value in (("w_lr_min", w_lr_min), ("w_weight_decay", w_weight_decay), ("a_weight_decay", a_weight_decay)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        for name, value, zero_ok in (("w_lr", w_lr, False), ("a_lr", a_lr, False), ("grad_clip", grad_clip, False),
+                                     ("w_lr_min", w_lr_min, True), ("w_weight_decay", w_weight_decay, True),
+                                     ("a_weight_decay", a_weight_decay, True)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0 if zero_ok else value > 0):
+                raise ValueError(f"{name} must be a {'non-negative' if zero_ok else 'positive'} number, got {value!r}")
         if not 0 <= w_momentum < 1:
             raise ValueError(f"w_momentum must be in [0, 1), got {w_momentum!r}")
         self.epochs, self.batch_size, self.channels, self.cells_per_stage = epochs, batch_size, channels, cells_per_stage

@@ -64,7 +64,9 @@ def test_trajectory_adds_sigma_and_the_hessian_at_mu(image_data_dir):
 
 
 def test_records_ignore_the_global_torch_seed_and_leave_it_alone(image_data_dir):
-    for name, extra in (("darts_v1", {}), ("gdas", {}), ("balenas_v1", NO_TF)):
+    """Every distribution's randomness comes from the run's streams (DrNAS's Dirichlet draws included)."""
+    for name, extra in (("darts_v1", {}), ("gdas", {}), ("balenas_v1", NO_TF), ("drnas", {}),
+                        ("bayesnas", {"hessian_batches": 2})):
         rows = []
         for global_seed in (1, 2):
             torch.manual_seed(global_seed)

@@ -69,7 +69,8 @@ def test_closed_form_on_the_supernet_tracks_autograds_gauss_newton_diagonal(seed
     diagonal, diag(J^T H_z J) from the full Jacobian: measured Spearman 0.85-0.93 and a median
     ratio of 0.63-0.73 over seeds 0-3; asserted Spearman > 0.8 and median ratio in [0.4, 1].
     (Against the full Hessian diagonal, whose BN curvature terms make entries negative, the
-    rank correlation measured -0.12 to 0.26: the method's Gauss-Newton step discards them.)"""
+    rank correlation was -0.12 and 0.26 in the two configurations measured: the method's
+    Gauss-Newton step discards those terms.)"""
     net = Supernet(10, 4, 1, "plain", torch.Generator().manual_seed(seed)).double()
     switched = sn.SwitchedSupernet(net, "input")
     gen = torch.Generator().manual_seed(seed + 100)
@@ -169,15 +170,3 @@ def test_bad_bayesnas_options_are_rejected():
                 {"output_hessian": "exact"}, {"hessian_batches": 0}, {"switch_init": 0}):
         with pytest.raises(ValueError):
             get("bayesnas")(**bad)
-
-
-def test_bayesnas_records_ignore_the_global_torch_seed(image_data_dir):
-    from harness.records import strip_volatile
-
-    rows = []
-    for global_seed in (1, 2):
-        torch.manual_seed(global_seed)
-        log = SearchLog()
-        get("bayesnas")(**TINY).search(_problem(image_data_dir), numpy_rng({"b": 2}, 0), log)
-        rows.append([strip_volatile(r) for r in log.rows])
-    assert rows[0] == rows[1]

@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--steps", type=int, default=3)
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
+    q.add_argument("--device", default="cpu", help="cpu (default; subprocesses at --threads) or cuda: plain, fast, "
+                   "fast with CUDA graphs and xautodl in one process, with an equality check (TF32 off)")
+    q.add_argument("--compile", action="store_true", help="with --device cuda: also graphs of torch.compile'd cells")
+    q.add_argument("--variants", help="with --device cuda: a comma-separated subset of plain, fast, fast+graphs, "
+                   "fast+graphs+cl, xautodl, fast+graphs+compile, fast+graphs+compile+cl")
+    q = bench_sub.add_parser("concurrency", help="paper-scale searches per hour on one GPU for 1, 2, 4, 8 at once")
+    q.add_argument("--searches", default="1,2,4,8", help="comma-separated numbers of concurrent searches")
+    q.add_argument("--seconds", type=float, default=20.0, help="timed seconds per setting (default 20)")
 
     q = bench_sub.add_parser("balenas", help="one search step: BaLeNAS M = 1..4 vs DARTS (time and peak memory)")
     q.add_argument("--order", type=int, choices=(1, 2), default=1, help="first or second order (default 1)")
@@ -201,9 +209,24 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.bench_command == "supernet":
+        if args.device != "cpu":
+            from harness.bench_cuda import run_benchmark as run_cuda
+
+            print(run_cuda(max(args.steps, 30), args.device, args.compile,
+                           args.variants.split(",") if args.variants else None))
+            return 0
         from harness.bench_supernet import run_benchmark as run_supernet
 
         print(run_supernet(args.steps, args.threads, args.rounds))
+        return 0
+    if args.bench_command == "concurrency":
+        from harness.bench_concurrency import run_benchmark as run_concurrency
+
+        try:
+            counts = [int(k) for k in args.searches.split(",")]
+        except ValueError:
+            raise SystemExit(f"--searches must be comma-separated integers, got {args.searches!r}") from None
+        print(run_concurrency(counts, args.seconds))
         return 0
     if args.bench_command == "balenas":
         from harness.bench_balenas import run_benchmark as run_balenas

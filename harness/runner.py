@@ -109,7 +109,8 @@ def run_job(job: Job) -> dict[str, Any]:
             record["provenance"] = {**record["provenance"], "time_limit_enforced": enforced}
             arch = strategy.search(problem, rng, log)
         search_wall = time.perf_counter() - t0
-        record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu")}
+        record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu"),
+                                **getattr(strategy, "runtime_provenance", {})}
         if not space.is_member(arch):
             raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
         record["final"] = evaluate_everywhere(table, arch, job.dataset, job.evaluate_on)

@@ -23,5 +23,7 @@ if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   # torch 2.13.0 first: the CPU build (a bare `torch` would pull a multi-GB CUDA build); later strategies need it.
   pip_install "torch==2.13.0" || echo "[bootstrap] continuing without torch: the black-box strategies do not need it" >&2
   pip_install -e "$ROOT[dev]"
+  # the NB201 authors' supernet, for `nas-harness bench supernet` only; --no-deps: its metadata pulls torchvision
+  pip_install --no-deps "xautodl==1.0.0" || echo "[bootstrap] xautodl not installed: bench supernet will skip it" >&2
   touch "$STAMP"
 fi

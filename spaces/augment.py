@@ -14,24 +14,38 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def augment(batch: torch.Tensor, generator: torch.Generator, padding: int) -> torch.Tensor:
-    """Random crop (zero padding ``padding``) and random horizontal flip, per image."""
-    n, _, h, w = batch.shape
-    padded = F.pad(batch, (padding, padding, padding, padding))
+def draw_augmentation(n: int, generator: torch.Generator, padding: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The random choices of :func:`augment` for ``n`` images: row and column offsets, flips."""
     dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     flip = torch.rand(n, generator=generator) < 0.5
-    out = torch.empty_like(batch)
-    for i in range(n):
-        crop = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
-        out[i] = crop.flip(-1) if flip[i] else crop
-    return out
+    return dy, dx, flip
+
+
+def crop_and_flip(batch: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.Tensor,
+                  padding: int) -> torch.Tensor:
+    """Zero-pad by ``padding``, crop at (dy, dx) and mirror where ``flip``, all images in one
+    gather, on whatever device the tensors are (so a GPU augments its own batches)."""
+    n, channels, h, w = batch.shape
+    padded = F.pad(batch, (padding, padding, padding, padding))
+    device = batch.device
+    rows = dy.to(device).view(n, 1, 1, 1) + torch.arange(h, device=device).view(1, 1, h, 1)
+    forward = torch.arange(w, device=device)
+    cols = dx.to(device).view(n, 1, 1, 1) + torch.where(flip.to(device).view(n, 1), w - 1 - forward, forward).view(n, 1, 1, w)
+    images = torch.arange(n, device=device).view(n, 1, 1, 1)
+    planes = torch.arange(channels, device=device).view(1, channels, 1, 1)
+    return padded[images, planes, rows, cols]
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator, padding: int) -> torch.Tensor:
+    """Random crop (zero padding ``padding``) and random horizontal flip, per image."""
+    return crop_and_flip(batch, *draw_augmentation(len(batch), generator, padding), padding)
 
 
 def normalise(batch: torch.Tensor, dataset: str) -> torch.Tensor:
     info = dataset_info(dataset)
-    mean = torch.tensor(info.mean, dtype=batch.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(info.std, dtype=batch.dtype).view(1, 3, 1, 1)
+    mean = torch.tensor(info.mean, dtype=batch.dtype).view(1, 3, 1, 1).to(batch.device)
+    std = torch.tensor(info.std, dtype=batch.dtype).view(1, 3, 1, 1).to(batch.device)
     return (batch - mean) / std
 
 

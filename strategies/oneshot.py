@@ -111,24 +111,31 @@ class OneShotStrategy(Strategy):
         device = resolve_device(problem.device)
         self.device_used = str(device)  # the runner stamps it on the record's provenance
         data = SearchData(problem.dataset, streams, self.batch_size, self.image_size, self.per_class, self.split_file,
-                          problem.data_dir)
+                          problem.data_dir, device)
         self.setup(dataset_info(problem.dataset).num_classes, device, data.n_valid, streams)
+        if device.type == "cuda":  # stamped on the record's provenance by the runner
+            self.runtime_provenance = {"gpu": torch.cuda.get_device_name(device), "cuda_graphs": self.cuda_graphs,
+                                       "compiled_cells": self.compiled_cells,
+                                       "torch": torch.__version__,
+                                       "tf32_convolutions": bool(torch.backends.cudnn.allow_tf32)}
         total_steps = self.epochs * data.steps_per_epoch
         start_epoch = self._resume(problem, log)
         for epoch in range(start_epoch, self.epochs):
             ctx = LoopContext(self, epoch, total_steps, data.steps_per_epoch, streams)
             self.distribution.begin_epoch(ctx)
             started = time.perf_counter()
-            stats = np.zeros(4)
+            # summed on the device in float64 (the values a host-side sum of .item()s would give),
+            # read once per epoch: no synchronisation per step for statistics
+            totals = torch.zeros(4, dtype=torch.float64, device=device)
             for step, (train, valid) in enumerate(data.epoch(epoch)):
-                train, valid = _to(train, device), _to(valid, device)
                 ctx.step = step
                 for group in self.w_opt.param_groups:
                     group["lr"] = ctx.w_lr
                 train_logits, valid_logits = self.step(train, valid, ctx)
-                stats += [F.cross_entropy(train_logits, train[1]).item(), (train_logits.argmax(1) == train[1]).float().mean().item(),
-                          F.cross_entropy(valid_logits, valid[1]).item(), (valid_logits.argmax(1) == valid[1]).float().mean().item()]
-            stats /= max(1, data.steps_per_epoch)
+                totals += torch.stack([F.cross_entropy(train_logits, train[1]), (train_logits.argmax(1) == train[1]).float().mean(),
+                                       F.cross_entropy(valid_logits, valid[1]), (valid_logits.argmax(1) == valid[1]).float().mean()]).double()
+            self.flush_finite_checks()
+            stats = totals.cpu().numpy() / max(1, data.steps_per_epoch)
             self.end_epoch(ctx, data, device)
             arch = self.distribution.derive()
             row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": arch.count("skip_connect"),
@@ -155,8 +162,14 @@ class OneShotStrategy(Strategy):
 
         from spaces.nb201.supernet import Supernet
 
+        from strategies.cuda_graphs import GraphedSupernet, compile_requested, graphs_enabled
+
         self.supernet = Supernet(num_classes, self.channels, self.cells_per_stage, self.impl,
                                  streams.torch_generator("supernet_init")).to(device)
+        #: what the training passes call: the supernet itself, or its CUDA-graph replays on a GPU
+        self.compiled_cells = graphs_enabled(device) and compile_requested()
+        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) else self.supernet
+        self.cuda_graphs = self.net is not self.supernet
         self.distribution = self.make_distribution()
         self.distribution.init(streams.torch_generator("arch_init"), device, n_valid)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
@@ -183,20 +196,52 @@ class OneShotStrategy(Strategy):
         import torch.nn.functional as F
 
         weights, chosen = self.distribution.edge_weights(ctx, "arch")
-        logits = self.supernet(valid[0], weights, chosen)
+        logits = self.arch_forward(valid[0], weights, chosen)
         loss = F.cross_entropy(logits, valid[1])
         self.check_finite(loss, ctx, "validation")
         grads = torch.autograd.grad(self.regularised(loss), self.distribution.params)
         return list(grads), logits.detach()
+
+    def arch_forward(self, x: Any, weights: Any, chosen: list[int] | None) -> Any:
+        """A supernet pass differentiated w.r.t. the edge weights only: on a GPU its graphed
+        backward skips the weight gradients, as eager autograd does when they are not asked for."""
+        if getattr(self, "cuda_graphs", False):
+            return self.net(x, weights, chosen, param_grads=False)
+        return self.net(x, weights, chosen)
 
     def regularised(self, loss: Any) -> Any:
         extra = self.distribution.regulariser()
         return loss if extra is None else loss + extra
 
     # ---- shared pieces ----------------------------------------------------------------------------
+    #: on a GPU, losses are checked in groups of this many (one host synchronisation per group
+    #: instead of one per pass, which would stall the GPU); the error still names the first bad step
+    deferred_checks: int = 64
+
     def check_finite(self, loss: Any, ctx: LoopContext, what: str) -> None:
-        if not math.isfinite(float(loss.detach())):
-            raise NonFiniteLoss(f"{what} loss is {loss.item()} at epoch {ctx.epoch + 1}, step {ctx.step + 1}")
+        if not loss.is_cuda:
+            if not math.isfinite(float(loss.detach())):
+                raise NonFiniteLoss(f"{what} loss is {loss.item()} at epoch {ctx.epoch + 1}, step {ctx.step + 1}")
+            return
+        pending = self.__dict__.setdefault("_pending_checks", [])
+        pending.append((loss.detach().reshape(()), what, ctx.epoch, ctx.step))
+        if len(pending) >= self.deferred_checks:
+            self.flush_finite_checks()
+
+    def flush_finite_checks(self) -> None:
+        """Raise :class:`NonFiniteLoss` for the first deferred loss that was not finite."""
+        import torch
+
+        pending = self.__dict__.get("_pending_checks") or []
+        if not pending:
+            return
+        self._pending_checks = []
+        values = torch.stack([p[0] for p in pending]).cpu()
+        bad = (~torch.isfinite(values)).nonzero()
+        if len(bad):
+            i = int(bad[0])
+            _, what, epoch, step = pending[i]
+            raise NonFiniteLoss(f"{what} loss is {float(values[i])} at epoch {epoch + 1}, step {step + 1}")
 
     def weight_step(self, batch: tuple, ctx: LoopContext) -> Any:
         import torch
@@ -204,7 +249,7 @@ class OneShotStrategy(Strategy):
 
         weights, chosen = self.distribution.edge_weights(ctx, "weight")
         self.w_opt.zero_grad(set_to_none=True)
-        logits = self.supernet(batch[0], weights.detach(), chosen)
+        logits = self.net(batch[0], weights.detach(), chosen)
         loss = F.cross_entropy(logits, batch[1])
         self.check_finite(loss, ctx, "training")
         loss.backward()

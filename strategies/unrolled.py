@@ -28,9 +28,9 @@ def unrolled_gradient(strategy: OneShotStrategy, train: tuple, valid: tuple,
     import torch
     import torch.nn.functional as F
 
-    dist, supernet = strategy.distribution, strategy.supernet
+    dist, supernet = strategy.distribution, strategy.net  # the CUDA-graph replays on a GPU
     arch_params = dist.params
-    params = list(supernet.parameters())
+    params = list(strategy.supernet.parameters())
     backup = [p.detach().clone() for p in params]
     xi, momentum, decay = ctx.w_lr, strategy.w_momentum, strategy.w_weight_decay
     try:
@@ -62,7 +62,7 @@ def unrolled_gradient(strategy: OneShotStrategy, train: tuple, valid: tuple,
                 for p, w0, vi in zip(params, backup, v):
                     p.copy_(w0 + sign * r * vi)
             weights, chosen = dist.edge_weights(ctx, "arch")
-            loss = F.cross_entropy(supernet(train[0], weights, chosen), train[1])
+            loss = F.cross_entropy(strategy.arch_forward(train[0], weights, chosen), train[1])
             hvp.append(or_zeros(torch.autograd.grad(loss, arch_params, allow_unused=True), arch_params))
     finally:
         with torch.no_grad():

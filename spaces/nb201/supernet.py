@@ -23,7 +23,9 @@ add their hard weight (zero-valued, but carrying gradient) instead of their outp
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -43,14 +45,46 @@ def _kaiming_uniform_(tensor: torch.Tensor, fan_in: int, generator: torch.Genera
         tensor.uniform_(-bound, bound, generator=generator)
 
 
+_BOX_KERNELS: dict[tuple, torch.Tensor] = {}
+_CORRECTIONS: dict[tuple, torch.Tensor] = {}
+_EDGE_INDEX: dict[tuple, torch.Tensor] = {}
+
+
+def _edge_index(src: int, device: torch.device) -> torch.Tensor:
+    """The edges leaving ``src`` as an index tensor that lives on ``device``.
+
+    Indexing with a Python list would copy a fresh index tensor from the host on every call
+    (a host-to-device copy per forward on CUDA, which also makes the step impossible to
+    capture in a CUDA graph); this one is made once per device.
+    """
+    key = (src, device)
+    if key not in _EDGE_INDEX:
+        _EDGE_INDEX[key] = torch.tensor(OUT_EDGES[src], dtype=torch.long, device=device)
+    return _EDGE_INDEX[key]
+
+
+_CHANNEL_INDEX: dict[tuple, torch.Tensor] = {}
+
+
+def _per_channel(edge_weight: torch.Tensor, channels: int) -> torch.Tensor:
+    """Each edge's weight repeated for its ``channels`` output channels, by a gather with an
+    index made once per device. (``repeat_interleave`` gives the same values but synchronises
+    with the host on CUDA, which a CUDA graph forbids; ``unsqueeze().expand().reshape()`` as
+    BN's weight gave wrong, sometimes NaN, weight gradients on CPU with torch 2.13.)"""
+    key = (len(edge_weight), channels, edge_weight.device)
+    if key not in _CHANNEL_INDEX:
+        _CHANNEL_INDEX[key] = torch.arange(key[0], device=key[2]).repeat_interleave(channels)
+    return edge_weight.index_select(0, _CHANNEL_INDEX[key])
+
+
 def _box_mean(x: torch.Tensor) -> torch.Tensor:
     """3x3 zero-padded box sum / 9 as a depthwise convolution (several times faster than avg_pool2d)."""
     channels = x.shape[1]
-    kernel = torch.full((channels, 1, 3, 3), 1.0 / 9.0, dtype=x.dtype, device=x.device)
-    return F.conv2d(x, kernel, padding=1, groups=channels)
+    key = (channels, x.dtype, x.device)
+    if key not in _BOX_KERNELS:  # made once: a fill kernel per call would cost a launch each time
+        _BOX_KERNELS[key] = torch.full((channels, 1, 3, 3), 1.0 / 9.0, dtype=x.dtype, device=x.device)
+    return F.conv2d(x, _BOX_KERNELS[key], padding=1, groups=channels)
 
-
-_CORRECTIONS: dict[tuple, torch.Tensor] = {}
 
 
 def _pool_correction(x: torch.Tensor) -> torch.Tensor:
@@ -62,6 +96,52 @@ def _pool_correction(x: torch.Tensor) -> torch.Tensor:
         counts = F.conv2d(ones, torch.ones(1, 1, 3, 3, dtype=x.dtype, device=x.device), padding=1)
         _CORRECTIONS[key] = 9.0 / counts
     return _CORRECTIONS[key]
+
+
+def fast_cell(x: torch.Tensor, weights: torch.Tensor, w1: torch.Tensor, w3: torch.Tensor) -> torch.Tensor:
+    """The fast cell as a pure function of tensors (so ``torch.compile`` can take it whole)."""
+    c = w3.shape[1]
+    nodes = [x]
+    incoming: dict[int, torch.Tensor] = {}
+    for src in (0, 1, 2):
+        if src > 0:
+            nodes.append(incoming.pop(src))
+        h = nodes[src]
+        edges = OUT_EDGES[src]
+        index = _edge_index(src, h.device)
+        edge_weights = weights.index_select(0, index)
+        relu = F.relu(h)
+        # all 3x3 (then all 1x1) convolutions leaving this node in one call; the edge weight
+        # is folded into BN's scale, so weighting costs no extra pass over the activations
+        # no conv bias: train-mode BN subtracts the batch mean, which cancels it exactly (its gradient is 0)
+        conv3 = F.batch_norm(F.conv2d(relu, w3.index_select(0, index).reshape(-1, c, 3, 3), padding=1),
+                             None, None, weight=_per_channel(edge_weights[:, CONV3], c), training=True)
+        conv1 = F.batch_norm(F.conv2d(relu, w1.index_select(0, index).reshape(-1, c, 1, 1)),
+                             None, None, weight=_per_channel(edge_weights[:, CONV1], c), training=True)
+        box = _box_mean(h)  # 3x3 sum / 9; times _pool_correction = avg_pool2d(count_include_pad=False)
+        correction = _pool_correction(h)
+        # split (not slicing): its backward concatenates the gradients instead of zero-filling per slice
+        # in place: no backward here needs the accumulated tensor itself, only h, box and the weights
+        for i, (e, out3, out1) in enumerate(zip(edges, conv3.split(c, dim=1), conv1.split(c, dim=1))):
+            part = (out3 + out1).addcmul_(h, edge_weights[i, SKIP]).addcmul_(box, edge_weights[i, POOL] * correction)
+            dst = EDGES[e][0]
+            incoming[dst] = part if dst not in incoming else incoming[dst].add_(part)
+    return incoming[3]
+
+
+#: the function fast cells run: :func:`fast_cell`, or its ``torch.compile``d form while the
+#: CUDA-graph wrapper captures a pass (:func:`cells_running`)
+_CELL_FN = [fast_cell]
+
+
+@contextlib.contextmanager
+def cells_running(fn: Callable[..., torch.Tensor]) -> Iterator[None]:
+    """Run fast cells through ``fn`` inside the block (used around a CUDA-graph capture)."""
+    _CELL_FN[0] = fn
+    try:
+        yield
+    finally:
+        _CELL_FN[0] = fast_cell
 
 
 class SearchCell(nn.Module):
@@ -120,31 +200,7 @@ class SearchCell(nn.Module):
 
     # ---- the fast path ----------------------------------------------------------------------
     def _forward_fast(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        c = self.w3.shape[1]
-        nodes = [x]
-        incoming: dict[int, torch.Tensor] = {}
-        for src in (0, 1, 2):
-            if src > 0:
-                nodes.append(incoming.pop(src))
-            h = nodes[src]
-            edges = OUT_EDGES[src]
-            relu = F.relu(h)
-            # all 3x3 (then all 1x1) convolutions leaving this node in one call; the edge weight
-            # is folded into BN's scale, so weighting costs no extra pass over the activations
-            # no conv bias: train-mode BN subtracts the batch mean, which cancels it exactly (its gradient is 0)
-            conv3 = F.batch_norm(F.conv2d(relu, self.w3[edges].reshape(-1, c, 3, 3), padding=1),
-                                 None, None, weight=weights[edges, CONV3].repeat_interleave(c), training=True)
-            conv1 = F.batch_norm(F.conv2d(relu, self.w1[edges].reshape(-1, c, 1, 1)),
-                                 None, None, weight=weights[edges, CONV1].repeat_interleave(c), training=True)
-            box = _box_mean(h)  # 3x3 sum / 9; times _pool_correction = avg_pool2d(count_include_pad=False)
-            correction = _pool_correction(h)
-            # split (not slicing): its backward concatenates the gradients instead of zero-filling per slice
-            # in place: no backward here needs the accumulated tensor itself, only h, box and the weights
-            for e, out3, out1 in zip(edges, conv3.split(c, dim=1), conv1.split(c, dim=1)):
-                part = (out3 + out1).addcmul_(h, weights[e, SKIP]).addcmul_(box, weights[e, POOL] * correction)
-                dst = EDGES[e][0]
-                incoming[dst] = part if dst not in incoming else incoming[dst].add_(part)
-        return incoming[3]
+        return _CELL_FN[0](x, weights, self.w1, self.w3)
 
     # ---- GDAS: one op per edge ----------------------------------------------------------------
     def _forward_chosen(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int]) -> torch.Tensor:

@@ -28,9 +28,17 @@ class Strategy(abc.ABC):
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         """Return the final architecture, a member of ``problem.space``."""
 
+    #: options added after records existed: left out of :meth:`hyperparameters` (and so of the
+    #: run key) while every one of them holds its default, so earlier records keep their keys;
+    #: once any is set, all are stored
+    added_options: tuple[str, ...] = ()
+
     def hyperparameters(self) -> dict[str, Any]:
         """The ``__init__`` keyword arguments with their current values (for the run record)."""
-        return {name: getattr(self, name) for name in hyperparameter_names(type(self))}
+        defaults = hyperparameter_defaults(type(self))
+        all_default = all(_same(getattr(self, name), defaults.get(name)) for name in self.added_options)
+        return {name: getattr(self, name) for name in hyperparameter_names(type(self))
+                if not (all_default and name in self.added_options)}
 
 
 def hyperparameter_names(cls: type) -> list[str]:
@@ -45,6 +53,24 @@ def hyperparameter_names(cls: type) -> list[str]:
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
     return names
+
+
+def hyperparameter_defaults(cls: type) -> dict[str, Any]:
+    """Default values of the ``__init__`` keyword arguments, the subclass's winning."""
+    defaults: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if "__init__" in vars(klass) and klass is not object:
+            for p in inspect.signature(klass.__init__).parameters.values():
+                if p.default is not p.empty:
+                    defaults[p.name] = p.default
+    return defaults
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal, treating tuples and lists alike (a config gives lists, a signature tuples)."""
+    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
+        return list(value) == list(default)
+    return value == default
 
 
 def hyperparameter_hints(cls: type) -> dict[str, object]:

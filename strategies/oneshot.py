@@ -122,6 +122,7 @@ class OneShotStrategy(Strategy):
         start_epoch = self._resume(problem, log)
         for epoch in range(start_epoch, self.epochs):
             ctx = LoopContext(self, epoch, total_steps, data.steps_per_epoch, streams)
+            self.begin_epoch(ctx)
             self.distribution.begin_epoch(ctx)
             started = time.perf_counter()
             # summed on the device in float64 (the values a host-side sum of .item()s would give),
@@ -151,6 +152,9 @@ class OneShotStrategy(Strategy):
         self.after_search(problem, streams, log)
         return self.distribution.derive()
 
+    def begin_epoch(self, ctx: LoopContext) -> None:
+        """Before the epoch's steps (progressive DrNAS changes its supernet here between stages)."""
+
     def end_epoch(self, ctx: LoopContext, data: Any, device: Any) -> None:
         """After the epoch's steps, before the trajectory row: the distribution's hook (BayesNAS
         overrides this to compute its Hessian on the epoch's batches)."""
@@ -160,20 +164,43 @@ class OneShotStrategy(Strategy):
         """Supernet, distribution and weight optimizer, each from its own random stream."""
         import torch
 
-        from spaces.nb201.supernet import Supernet
+        from strategies.cuda_graphs import compile_requested, graphs_enabled
 
-        from strategies.cuda_graphs import GraphedSupernet, compile_requested, graphs_enabled
-
-        self.supernet = Supernet(num_classes, self.channels, self.cells_per_stage, self.impl,
-                                 streams.torch_generator("supernet_init")).to(device)
-        #: what the training passes call: the supernet itself, or its CUDA-graph replays on a GPU
+        self.supernet = self.make_supernet(num_classes, streams.torch_generator("supernet_init")).to(device)
         self.compiled_cells = graphs_enabled(device) and compile_requested()
-        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) else self.supernet
-        self.cuda_graphs = self.net is not self.supernet
+        self.wrap_supernet()
         self.distribution = self.make_distribution()
         self.distribution.init(streams.torch_generator("arch_init"), device, n_valid)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
                                      nesterov=self.nesterov and self.w_momentum > 0, weight_decay=self.w_weight_decay)
+
+    def make_supernet(self, num_classes: int, generator: Any) -> Any:
+        """The weight-sharing supernet (progressive DrNAS builds partial-channel cells instead)."""
+        from spaces.nb201.supernet import Supernet
+
+        return Supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator)
+
+    def wrap_supernet(self) -> None:
+        """:attr:`net`, what the training passes call: the supernet, or its CUDA-graph replays on a GPU."""
+        from strategies.cuda_graphs import GraphedSupernet, graphs_enabled
+
+        device = next(self.supernet.parameters()).device
+        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) else self.supernet
+        self.cuda_graphs = self.net is not self.supernet
+
+    def rebuild_weight_optimizer(self, old_params: list[Any]) -> None:
+        """After the supernet's parameter tensors changed (progressive widening): a new SGD with
+        the same settings; tensors that survived keep their momentum. The graphs are re-captured."""
+        import torch
+
+        old_state = self.w_opt.state
+        self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
+                                     nesterov=self.nesterov and self.w_momentum > 0, weight_decay=self.w_weight_decay)
+        survivors = {id(p) for p in old_params}
+        for p in self.supernet.parameters():
+            if id(p) in survivors and p in old_state:
+                self.w_opt.state[p] = old_state[p]
+        self.wrap_supernet()
 
     def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
         """One search step in the strategy's order; returns (train logits, valid logits) for the statistics."""

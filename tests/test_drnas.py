@@ -83,8 +83,9 @@ def test_bad_concentration_is_a_clear_error():
         sample_gamma(torch.tensor([1.0, float("nan")]), None)
 
 
-def _problem(image_data_dir):
-    return Problem(space=NB201Space(), dataset="cifar10", budget=Budget(), data_dir=str(image_data_dir))
+def _problem(image_data_dir, checkpoint=None, callback=None):
+    return Problem(space=NB201Space(), dataset="cifar10", budget=Budget(), data_dir=str(image_data_dir),
+                   checkpoint_path=checkpoint, epoch_callback=callback, device="cpu")
 
 
 def test_drnas_defaults_follow_its_nb201_code():
@@ -112,3 +113,85 @@ def test_drnas_samples_every_pass_and_records_its_diagnostics(regulariser, image
     assert not torch.equal(first, second) and second.requires_grad
     # the per-epoch cosine: lr at epoch 2 of 2 is halfway between 0.025 and 0.001
     assert row["w_lr"] == pytest.approx(0.001 + 0.5 * 0.024 * (1 + np.cos(np.pi / 2)))
+
+
+# ---- the progressive variant ------------------------------------------------------------------
+PROGRESSIVE = {**TINY, "epochs": 3, "channels": 8, "stage_epochs": [1, 2], "progressive": True}
+
+
+def test_progressive_is_off_by_default_and_leaves_earlier_run_keys_alone():
+    drnas = get("drnas")()
+    assert drnas.progressive is False
+    assert not {"progressive", "pc_k", "keep_ops", "stage_epochs"} & set(drnas.hyperparameters())
+    on = get("drnas")(progressive=True).hyperparameters()
+    assert on["progressive"] is True and list(on["pc_k"]) == [4, 2] and list(on["keep_ops"]) == [5, 3]
+    for bad in ({"pc_k": [2, 4]}, {"keep_ops": [3, 5]}, {"stage_epochs": [1, 1]}, {"pc_k": [4]}):
+        with pytest.raises(ValueError):
+            get("drnas")(**{**PROGRESSIVE, **bad})
+
+
+def test_partial_channel_cell_sends_one_kth_of_the_channels_through_the_ops():
+    from spaces.nb201.partial_channels import PartialChannelCell, channel_shuffle
+
+    cell = PartialChannelCell(8, 4)
+    cell.reset_parameters(torch.Generator().manual_seed(0))
+    x = torch.randn(2, 8, 6, 6)
+    weights = torch.softmax(torch.randn(6, 5), -1)
+    out = cell(x, weights)
+    assert out.shape == x.shape and cell.w3.shape == (6, 2, 2, 3, 3)
+    # only skip on every edge: each edge passes x through unchanged up to the shuffle
+    skip = torch.zeros(6, 5)
+    skip[:, 1] = 1.0
+    shuffled = channel_shuffle(x, 4)
+    node1 = shuffled
+    node2 = shuffled + channel_shuffle(node1, 4)
+    node3 = shuffled + channel_shuffle(node1, 4) + channel_shuffle(node2, 4)
+    torch.testing.assert_close(cell(x, skip), node3)
+    cell.prune([[1, 3]] * 6)  # pruned ops are not computed: only skip and conv3x3 remain
+    torch.testing.assert_close(cell(x, skip), node3)
+
+
+def test_widening_keeps_the_old_kernels_and_replicates_channels():
+    from spaces.nb201.partial_channels import PartialChannelCell
+
+    cell = PartialChannelCell(8, 4)
+    cell.reset_parameters(torch.Generator().manual_seed(0))
+    old = cell.w3.detach().clone()
+    cell.widen(2, torch.Generator().manual_seed(1))
+    assert cell.w3.shape == (6, 4, 4, 3, 3) and cell.k == 2
+    assert torch.equal(cell.w3[:, :2, :2], old)
+    for j in (2, 3):  # every new output channel is a copy of an old one (rows over the replicated inputs)
+        assert any(torch.equal(cell.w3[:, j, :2], old[:, i]) for i in range(2))
+
+
+def test_progressive_search_prunes_widens_and_resumes_across_the_stages(image_data_dir, tmp_path):
+    from harness.records import strip_volatile
+
+    log = SearchLog()
+    strategy = get("drnas")(**PROGRESSIVE)
+    arch = strategy.search(_problem(image_data_dir), numpy_rng({"p": 1}, 0), log)
+    assert [row["stage"] for row in log.rows] == [1, 2, 2]
+    assert log.rows[0]["kept_ops"] is None and all(len(ops) == 3 for ops in log.rows[1]["kept_ops"])
+    kept = log.rows[-1]["kept_ops"]
+    assert all(arch.ops[e] in kept[e] for e in range(6))  # the final cell uses kept ops only
+    cells = [layer for layer in strategy.supernet.layers if hasattr(layer, "kept_ops")]
+    assert cells and all(cell.k == 2 and cell.kept_ops == kept for cell in cells)
+    sample = strategy.distribution.edge_weights(None, "weight")[0].detach()
+    for e, ops in enumerate(kept):  # the Dirichlet covers the kept ops only
+        assert float(sample[e, ops].sum()) == pytest.approx(1.0) and all(sample[e, o] == 0 for o in range(5) if o not in ops)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_second(epoch):
+        if epoch == 2:
+            raise Stop
+
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(Stop):
+        get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint, stop_after_second),
+                                           numpy_rng({"p": 1}, 0), SearchLog())
+    resumed_log = SearchLog()
+    resumed = get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint), numpy_rng({"p": 1}, 0), resumed_log)
+    assert resumed == arch
+    assert [strip_volatile(r) for r in resumed_log.rows] == [strip_volatile(r) for r in log.rows]

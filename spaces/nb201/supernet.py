@@ -33,6 +33,7 @@ from torch import nn
 
 from spaces.nb201.codec import EDGES, N_OPS
 from spaces.nb201.network import macro_layers
+from spaces.nb201.partial_channels import PartialChannelCell
 
 NONE, SKIP, CONV1, CONV3, POOL = range(N_OPS)
 OUT_EDGES = {src: [e for e, (_, s) in enumerate(EDGES) if s == src] for src in (0, 1, 2)}
@@ -217,11 +218,19 @@ class SearchCell(nn.Module):
         return nodes[3]
 
 
+#: the cell types a supernet's search layers can be
+SEARCH_CELLS = (SearchCell, PartialChannelCell)
+
+
 class Supernet(nn.Module):
-    """stem -> N search cells -> reduction -> N cells -> reduction -> N cells -> head."""
+    """stem -> N search cells -> reduction -> N cells -> reduction -> N cells -> head.
+
+    ``partial_k > 1`` builds partial-channel cells instead (progressive DrNAS,
+    :mod:`spaces.nb201.partial_channels`), which :meth:`prune` and :meth:`widen` change between stages.
+    """
 
     def __init__(self, num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5, impl: str = "fast",
-                 generator: torch.Generator | int = 0) -> None:
+                 generator: torch.Generator | int = 0, partial_k: int = 1) -> None:
         super().__init__()
         if not isinstance(generator, torch.Generator):
             generator = torch.Generator().manual_seed(int(generator))
@@ -229,7 +238,10 @@ class Supernet(nn.Module):
         # nn.Conv2d on a real device would draw its default init from torch's global RNG
         with torch.device("meta"):
             self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
-            layers, c = macro_layers(channels, cells_per_stage, lambda width: SearchCell(width, impl))
+            if partial_k > 1:
+                layers, c = macro_layers(channels, cells_per_stage, lambda width: PartialChannelCell(width, partial_k))
+            else:
+                layers, c = macro_layers(channels, cells_per_stage, lambda width: SearchCell(width, impl))
             self.layers = nn.ModuleList(layers)
             self.head_bn = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
             self.classifier = nn.Linear(c, num_classes)
@@ -239,7 +251,7 @@ class Supernet(nn.Module):
     def reset_parameters(self, generator: torch.Generator) -> None:
         """PyTorch's default init (conv/linear U(+-1/sqrt(fan_in)), BN 1/0) in module order, from ``generator``."""
         for module in self.modules():
-            if isinstance(module, SearchCell):
+            if isinstance(module, SEARCH_CELLS):
                 module.reset_parameters(generator)
             elif isinstance(module, (nn.Conv2d, nn.Linear)):
                 fan_in = module.weight[0].numel()
@@ -254,8 +266,24 @@ class Supernet(nn.Module):
             if isinstance(layer, SearchCell):
                 layer.impl = impl
 
+    def prune(self, kept_ops: list[list[int]]) -> None:
+        """Partial-channel cells only: keep these ops per edge."""
+        for layer in self._partial_cells():
+            layer.prune(kept_ops)
+
+    def widen(self, k: int, generator: torch.Generator) -> None:
+        """Partial-channel cells only: widen every op to ``width // k`` channels (new parameter tensors)."""
+        for layer in self._partial_cells():
+            layer.widen(k, generator)
+
+    def _partial_cells(self) -> list[PartialChannelCell]:
+        cells = [layer for layer in self.layers if isinstance(layer, PartialChannelCell)]
+        if not cells:
+            raise ValueError("prune/widen need a partial-channel supernet (partial_k > 1)")
+        return cells
+
     def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int] | None = None) -> torch.Tensor:
         h = self.stem(x)
         for layer in self.layers:
-            h = layer(h, weights, chosen) if isinstance(layer, SearchCell) else layer(h)
+            h = layer(h, weights, chosen) if isinstance(layer, SEARCH_CELLS) else layer(h)
         return self.classifier(self.head_bn(h).mean(dim=(2, 3)))

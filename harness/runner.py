@@ -96,7 +96,7 @@ def run_job(job: Job) -> dict[str, Any]:
             registry.load_plugin(plugin)
         strategy = registry.get(job.strategy)(**job.kwargs)
         record["hyperparameters"] = strategy.hyperparameters()
-        table = open_table(job.table, job.data_dir)
+        table = open_table(job.table, job.data_dir).own_seal()  # runs in threads share the loaded arrays, not the seal
         record["provenance"] = {**record["provenance"], "table": table_provenance(table)}
         space = NB201Space()
         oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
@@ -105,8 +105,8 @@ def run_job(job: Job) -> dict[str, Any]:
                           checkpoint_path=checkpoint, device=job.device)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
-        with table.sealed(), run_time_limit(job.max_run_seconds) as enforced:
-            record["provenance"] = {**record["provenance"], "time_limit_enforced": enforced}
+        with table.sealed(), run_time_limit(job.max_run_seconds) as mechanism:
+            record["provenance"] = {**record["provenance"], "time_limit_enforced": True, "time_limit_mode": mechanism}
             arch = strategy.search(problem, rng, log)
         search_wall = time.perf_counter() - t0
         record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu"),
@@ -267,6 +267,9 @@ def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterato
     if config.backend == "sequential" or (n_jobs == 1 and config.backend != "dask"):
         yield from (run_job(job) for job in jobs)
         return
+    if config.backend == "threading":
+        yield from _threaded(jobs, n_jobs)
+        return
     import joblib
 
     if config.backend == "dask":
@@ -277,6 +280,52 @@ def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterato
         return
     with joblib.parallel_config(backend=config.backend, n_jobs=n_jobs):
         yield from joblib.Parallel(return_as="generator_unordered")(joblib.delayed(run_job)(j) for j in jobs)
+
+
+def _threaded(jobs: list[Job], n_jobs: int, poll_seconds: float = 0.2) -> Iterator[dict[str, Any]]:
+    """The ``threading`` backend: each run in a daemon thread, at most ``n_jobs`` at once.
+
+    A run that overruns its limit normally stops itself (the asynchronous exception of
+    :mod:`harness.time_limit`). One blocked inside a C call cannot be stopped: past its limit
+    plus :func:`grace_seconds` it is recorded as failed and its thread abandoned (a daemon, it
+    ends with the process), so the sweep goes on; a late result of it is dropped."""
+    import queue
+    import threading
+
+    from harness.time_limit import grace_seconds, limit_message
+
+    finished: queue.Queue = queue.Queue()
+    waiting, running = list(jobs), {}
+
+    def work(job: Job) -> None:
+        finished.put((job.run_id, run_job(job)))
+
+    while waiting or running:
+        while waiting and len(running) < max(1, n_jobs):
+            job = waiting.pop(0)
+            running[job.run_id] = (job, time.monotonic())
+            threading.Thread(target=work, args=(job,), name=f"run-{job.run_id}", daemon=True).start()
+        try:
+            run_id, record = finished.get(timeout=poll_seconds)
+        except queue.Empty:
+            now = time.monotonic()
+            for run_id, (job, started) in list(running.items()):
+                if now - started > job.max_run_seconds + grace_seconds(job.max_run_seconds):
+                    del running[run_id]
+                    yield abandoned_record(job, limit_message(job.max_run_seconds))
+            continue
+        if running.pop(run_id, None) is not None:
+            yield record
+
+
+def abandoned_record(job: Job, message: str) -> dict[str, Any]:
+    """The failed record of a run whose thread ignored the time limit (blocked in a C call)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {**skeleton_record(job), "status": "failed",
+            "error": f"RunTimeLimitExceeded: {message}. The run's thread was blocked outside Python and did not "
+                     "stop; it was abandoned and its result, if any, is dropped",
+            "provenance": {**provenance(), "time_limit_enforced": True, "time_limit_mode": "abandoned-thread"},
+            "timing": {"started_at": now, "finished_at": now, "search_wall_time_s": None}}
 
 
 def run_experiment(

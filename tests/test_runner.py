@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -173,8 +174,56 @@ def test_sys_exit_and_a_hung_strategy_fail_their_run_and_the_sweep_goes_on(tmp_p
     assert recs["test_hang"]["status"] == "failed"
     assert recs["test_hang"]["error"].startswith("RunTimeLimitExceeded: the run took longer than max_run_seconds = 1.5")
     assert recs["test_hang"]["provenance"]["time_limit_enforced"] is True
+    assert recs["test_hang"]["provenance"]["time_limit_mode"] == "signal"
     assert recs["random_pick"]["status"] == "done"
     assert (summary.done, summary.failed) == (1, 2)
+
+
+def test_time_limit_holds_in_the_threading_backend(tmp_path, synthetic_data_dir):
+    """A Python loop gets the asynchronous exception; a thread blocked in C (sleep) is abandoned."""
+    started = time.monotonic()
+    _, summary = run(tmp_path, synthetic_data_dir, plugins=[PLUGIN], seeds=[0], max_run_seconds=1.5,
+                     backend="threading", n_jobs=2,
+                     strategies=[{"name": "test_spin"}, {"name": "test_hang"}, {"name": "random_pick"}])
+    assert time.monotonic() - started < 60
+    recs = {r["strategy"]: r for r in records(summary).values()}
+    assert recs["test_spin"]["status"] == "failed"
+    assert recs["test_spin"]["error"].startswith("RunTimeLimitExceeded: the run took longer than max_run_seconds = 1.5")
+    assert recs["test_spin"]["provenance"]["time_limit_mode"] == "async-exception"
+    assert recs["test_hang"]["status"] == "failed" and "abandoned" in recs["test_hang"]["error"]
+    assert recs["test_hang"]["provenance"]["time_limit_mode"] == "abandoned-thread"
+    assert recs["random_pick"]["status"] == "done"
+    assert (summary.done, summary.failed) == (1, 2)
+
+
+def test_the_asynchronous_limit_leaves_a_run_that_finishes_in_time_alone():
+    import threading
+
+    from harness.time_limit import RunTimeLimitExceeded, run_time_limit
+
+    outcome = {}
+
+    def quick() -> None:
+        with run_time_limit(0.3) as mechanism:
+            outcome["mechanism"] = mechanism
+        time.sleep(0.6)  # past the limit, outside the block: nothing may be raised here
+        outcome["after"] = "fine"
+
+    def slow() -> None:
+        try:
+            with run_time_limit(0.3):
+                while True:
+                    pass
+        except RunTimeLimitExceeded as exc:
+            outcome["slow"] = str(exc)
+
+    threads = [threading.Thread(target=quick), threading.Thread(target=slow)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert outcome["mechanism"] == "async-exception" and outcome["after"] == "fine"
+    assert outcome["slow"].startswith("the run took longer than max_run_seconds = 0.3")
 
 
 def test_a_worker_killed_by_os_exit_fails_only_its_own_run(tmp_path, synthetic_data_dir):

@@ -12,6 +12,7 @@ runner holds the seal for the whole search and lifts it only for the final evalu
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -163,6 +164,13 @@ class NB201Table:
         )
 
     # ---- test-split seal -----------------------------------------------------------------
+    def own_seal(self) -> "NB201Table":
+        """A view sharing this table's arrays but with a seal of its own: runs sharing one loaded
+        table in one process (the threading backend) must not seal each other's evaluation."""
+        view = copy.copy(self)
+        view._sealed = 0
+        return view
+
     @contextlib.contextmanager
     def sealed(self) -> Iterator[None]:
         """Refuse every test-split read inside this block (nested blocks are fine)."""

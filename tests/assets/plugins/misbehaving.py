@@ -82,6 +82,19 @@ class CallsOsExit(Strategy):
         return problem.space.sample(rng)
 
 
+@register("test_spin")
+class SpinsForever(Strategy):
+    """A pure-Python endless loop (stoppable in any thread by the asynchronous time limit)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def search(self, problem, rng, log):
+        n = 0
+        while True:
+            n += 1
+
+
 @register("test_hang")
 class NeverReturns(Strategy):
     """Sleeps far longer than any sensible run."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -40,10 +41,20 @@ def load_builtins() -> None:
         importlib.import_module(module)
 
 
+_PLUGIN_LOCK = threading.RLock()
+
+
 def load_plugin(spec: str) -> None:
     """Import a user module (``pkg.mod``) or file (``path/to/my_strategy.py``) so it registers.
 
-    Built-ins register first, so a plugin reusing a built-in name is the one blamed."""
+    Built-ins register first, so a plugin reusing a built-in name is the one blamed. Runs in
+    threads (the threading backend, a dask worker) load plugins at the same time: one lock, or
+    a second thread would see the module in ``sys.modules`` before its classes registered."""
+    with _PLUGIN_LOCK:
+        _load_plugin(spec)
+
+
+def _load_plugin(spec: str) -> None:
     load_builtins()
     path = Path(spec)
     if spec.endswith(".py"):

@@ -131,6 +131,20 @@ def test_dask_backend_on_a_loopback_local_cluster(tmp_path, synthetic_data_dir):
     }
 
 
+@pytest.mark.slow
+def test_time_limit_stops_a_spinning_run_on_a_dask_worker(tmp_path, synthetic_data_dir):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:
+        _, summary = run(tmp_path, synthetic_data_dir, plugins=[PLUGIN], seeds=[0], max_run_seconds=1.5,
+                         backend="dask", scheduler=cluster.scheduler_address,
+                         strategies=[{"name": "test_spin"}, {"name": "random_pick"}])
+    recs = {r["strategy"]: r for r in records(summary).values()}
+    assert recs["test_spin"]["status"] == "failed"
+    assert recs["test_spin"]["provenance"]["time_limit_mode"] == "async-exception"
+    assert recs["random_pick"]["status"] == "done"
+
+
 def test_one_shot_run_records_diagnostics_and_transfer(tmp_path, synthetic_data_dir, image_data_dir):
     """The table accuracies of each epoch's cell are added after the search; the checkpoint goes."""
     import shutil

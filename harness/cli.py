@@ -34,11 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue killed one-shot runs from their last epoch checkpoint (default); --no-resume restarts them")
     _add_data_dir(p)
 
-    p = sub.add_parser("report", help="comparison table of an experiment, from its run records")
-    p.add_argument("experiment", help="experiment name (under --results-dir) or a folder of records")
+    p = sub.add_parser("report", help="comparison table of an experiment, or the paper's tables and figures")
+    p.add_argument("experiment", nargs="+", help="an experiment name (under --results-dir) or a folder of records; "
+                   "or any of: paper (every table and figure, report.tex), figures, table1, table2, table4, table5")
     p.add_argument("--results-dir", default="results")
-    p.add_argument("--format", choices=("markdown", "latex"), default="markdown")
-    p.add_argument("--out", help="write the table to this file instead of stdout")
+    p.add_argument("--format", default=None, help="an experiment: markdown (default) or latex; paper targets: "
+                   "md,tex (default both)")
+    p.add_argument("--out", help="an experiment: write the table to this file instead of stdout")
+    p.add_argument("--out-dir", help="paper targets: where the files go (default RESULTS_DIR/paper)")
+    p.add_argument("--pdf", action="store_true", help="paper: also compile report.tex with pdflatex")
+    p.add_argument("--no-published", action="store_true", help="paper targets: leave out the published columns")
     _add_data_dir(p)
 
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
@@ -133,6 +138,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from reports.paper_report import TARGETS
+
+    if all(name in TARGETS for name in args.experiment):
+        return _paper_report(args)
+    if len(args.experiment) > 1:
+        raise ValueError(f"one experiment at a time, got {args.experiment}; several names work for the paper "
+                         f"targets {list(TARGETS)}")
+    args.experiment = args.experiment[0]
+    if args.format not in (None, "markdown", "latex"):
+        raise ValueError(f"--format for an experiment is markdown or latex, got {args.format!r}")
+    args.format = args.format or "markdown"
+    return _experiment_report(args)
+
+
+def _paper_report(args: argparse.Namespace) -> int:
+    from reports.paper_report import parse_formats, write
+
+    formats = parse_formats(args.format) if args.format else {"md", "tex"}
+    written = write(args.experiment, args.results_dir, args.out_dir, formats, not args.no_published, args.pdf,
+                    args.data_dir)
+    for path in written:
+        if path.suffix == ".md" and path.name != "report.md":
+            print(path.read_text(encoding="utf-8"))
+    print(f"wrote {len(written)} file(s) to {written[0].parent if written else args.out_dir}:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _experiment_report(args: argparse.Namespace) -> int:
     from nas_core.paths import DataNotFoundError
     from reports.load import load_runs
     from reports.tables import summary_rows, to_latex, to_markdown

@@ -1,0 +1,233 @@
+"""The paper's figures from run records, as PNG and PDF, in one style with a colour-blind-safe palette.
+
+* ``skip_connections``: skip connections in the derived cell per epoch, per strategy (paper Fig. 2);
+* ``hessian``: the dominant Hessian eigenvalue of the validation loss per epoch (Fig. 3);
+* ``cell_error``: validation and test error of each epoch's derived cell, looked up in the
+  table after the search (Fig. 1 style);
+* ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
+  median and interquartile range over seeds;
+* ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy.
+
+One-shot curves are means over seeds with a band of ± one std (ddof = 0). The palette is
+Okabe and Ito's, which stays distinguishable under the common colour-vision deficiencies;
+lines also differ in marker, so the figures survive grey-scale printing. The proxy–accuracy
+correlation plots are made by ``nas-harness proxies correlate`` (:mod:`reports.correlation`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from harness.records import iter_records
+from reports.paper import PROXY_TITLE
+
+#: Okabe-Ito, with its yellow last (it is faint on white)
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+ONE_SHOT_NAMES = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS", "drnas": "DrNAS",
+                  "balenas_v1": "BaLeNAS (1st)", "balenas_v2": "BaLeNAS (2nd)", "bayesnas": "BayesNAS"}
+
+
+def _style() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.figsize": (5.2, 3.4), "figure.dpi": 150, "axes.grid": True, "grid.alpha": 0.3,
+                         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "font.size": 9,
+                         "legend.fontsize": 7, "axes.spines.top": False, "axes.spines.right": False,
+                         "svg.hashsalt": "nas-harness", "pdf.fonttype": 42})
+    return plt
+
+
+def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
+    fig.tight_layout()
+    fig.savefig(paths[0])
+    fig.savefig(paths[1], metadata={"CreationDate": None, "ModDate": None})  # reproducible bytes
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return paths
+
+
+def _one_shot_records(folders: Iterable[Path]) -> dict[str, list[dict]]:
+    """Finished one-shot records by display name (M = 3 BaLeNAS only; other M are Table 5)."""
+    by_name: dict[str, list[dict]] = {}
+    seen: set[str] = set()
+    for folder in folders:
+        for record in iter_records(folder):
+            strategy = record.get("strategy")
+            if record.get("status") != "done" or strategy not in ONE_SHOT_NAMES or record["run_id"] in seen:
+                continue
+            if strategy.startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
+                continue
+            seen.add(record["run_id"])
+            scale = "cpu" if folder.name.endswith("_cpu") else "smoke" if folder.name.endswith("_smoke") else "paper"
+            by_name.setdefault(f"{ONE_SHOT_NAMES[strategy]} [{scale}]", []).append(record)
+    return dict(sorted(by_name.items()))
+
+
+def _per_epoch(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs, mean, std) of ``key`` over records, at the epochs every record has it."""
+    series = [{row["epoch"]: row[key] for row in r.get("trajectory", []) if row.get(key) is not None} for r in records]
+    epochs = sorted(set.intersection(*(set(s) for s in series))) if series else []
+    values = np.array([[s[e] for e in epochs] for s in series], dtype=float)
+    if not epochs:
+        return np.array([]), np.array([]), np.array([])
+    return np.array(epochs), values.mean(axis=0), values.std(axis=0)
+
+
+def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: str, out_dir: Path, name: str,
+                  transform: Any = None, symlog: bool = False) -> list[Path]:
+    plt = _style()
+    fig, ax = plt.subplots()
+    drawn = 0
+    for i, (label, records) in enumerate(groups.items()):
+        epochs, mean, std = _per_epoch(records, key)
+        if not len(epochs):
+            continue
+        if transform is not None:
+            mean = transform(mean)
+        ax.plot(epochs, mean, marker=MARKERS[i % len(MARKERS)], markersize=3, linewidth=1.2,
+                color=OKABE_ITO[i % len(OKABE_ITO)], label=f"{label} (n={len(records)})")
+        ax.fill_between(epochs, mean - std, mean + std, color=OKABE_ITO[i % len(OKABE_ITO)], alpha=0.15, linewidth=0)
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return []
+    if symlog:  # eigenvalues span orders of magnitude and both signs: linear near 0, logarithmic beyond
+        ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="best", frameon=False)
+    return _save(fig, out_dir, name)
+
+
+def skip_connections(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
+    return _curve_figure(groups, "skip_connections", "skip connections in the derived cell (of 6)",
+                         "Skip connections per epoch (mean ± std over seeds)", out_dir, "skip_connections")
+
+
+def hessian(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
+    return _curve_figure(groups, "hessian_eigenvalue", "dominant Hessian eigenvalue",
+                         "Dominant eigenvalue of the validation-loss Hessian (symlog scale)", out_dir, "hessian",
+                         symlog=True)
+
+
+def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
+    """Validation (solid) and test (dashed) error of each epoch's derived cell, from the table."""
+    plt = _style()
+    fig, ax = plt.subplots(figsize=(7.6, 3.6))
+    drawn = 0
+    for i, (label, records) in enumerate(groups.items()):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        for key, style, split in (("table_valid_acc", "-", "valid"), ("table_test_acc", "--", "test")):
+            epochs, mean, _ = _per_epoch(records, key)
+            if len(epochs):
+                ax.plot(epochs, 100 - mean, linestyle=style, color=colour, linewidth=1.2,
+                        marker=MARKERS[i % len(MARKERS)], markersize=2.5, label=f"{label} {split}")
+                drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return []
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error of the derived cell (%)")
+    ax.set_title("Validation and test error of the derived cell (NB201 table, CIFAR-10)", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # outside: the curves cross everywhere
+    return _save(fig, out_dir, "cell_error")
+
+
+def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
+    """Median and IQR over seeds of the incumbent's validation accuracy against simulated time."""
+    curves: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+    for folder in folders:
+        for record in iter_records(folder):
+            rows = [r for r in record.get("trajectory", []) if "incumbent_valid_acc" in r and "simulated_time_s" in r]
+            if record.get("status") == "done" and rows:
+                key = (record.get("label") or record["strategy"], record["dataset"])
+                curves.setdefault(key, []).append((np.array([r["simulated_time_s"] for r in rows]),
+                                                   np.array([r["incumbent_valid_acc"] for r in rows])))
+    if not curves:
+        return []
+    plt = _style()
+    order = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+    datasets = sorted({d for _, d in curves}, key=lambda d: (order.index(d) if d in order else len(order), d))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.0), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        labels = sorted(label for label, d in curves if d == dataset)
+        for i, label in enumerate(labels):
+            runs = curves[(label, dataset)]
+            grid = np.geomspace(max(min(t[0] for t, _ in runs), 1.0), max(t[-1] for t, _ in runs), 60)
+            values = np.array([[acc[max(0, np.searchsorted(t, g, side="right") - 1)] if g >= t[0] else np.nan
+                                for g in grid] for t, acc in runs])
+            median = np.nanmedian(values, axis=0)
+            low, high = np.nanpercentile(values, 25, axis=0), np.nanpercentile(values, 75, axis=0)
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.plot(grid, median, color=colour, linewidth=1.2, label=f"{label} (n={len(runs)})")
+            ax.fill_between(grid, low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.set_xscale("log")
+        ax.set_xlabel("simulated training time (s)")
+        ax.set_title(dataset, fontsize=9)
+    axes[0][0].set_ylabel("incumbent validation accuracy (%)")
+    axes[0][-1].legend(loc="lower right", frameon=False)
+    return _save(fig, out_dir, "anytime")
+
+
+def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
+    """BaLeNAS-TF test accuracy (mean ± std over seeds) against K, per proxy, on each dataset."""
+    picks = runs[runs["selection"].notna() & runs["selection"].astype(str).str.contains("@")] if len(runs) else runs
+    if picks is None or not len(picks):
+        return []
+    picks = picks[(picks["strategy"] == "balenas_v2") & (picks["samples"] == 3)]
+    if not len(picks):
+        return []
+    plt = _style()
+    datasets = [d for d in ("cifar10", "cifar100", "ImageNet16-120") if d in set(picks["dataset"])]
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.0), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        sub = picks[picks["dataset"] == dataset]
+        for i, proxy in enumerate(("snip", "grasp", "synflow")):
+            ks, means, stds = [], [], []
+            for k in (10, 50, 100):
+                values = sub[sub["selection"] == f"{proxy}@{k}"]["test_acc"].astype(float)
+                if len(values):
+                    ks.append(k)
+                    means.append(values.mean())
+                    stds.append(values.std(ddof=0))
+            if ks:
+                ax.errorbar(ks, means, yerr=stds, marker=MARKERS[i], color=OKABE_ITO[i], capsize=2, linewidth=1.2,
+                            label=PROXY_TITLE[proxy])
+        ax.set_xscale("log")
+        ax.set_xticks([10, 50, 100], ["10", "50", "100"])
+        ax.set_xlabel("sample size K")
+        ax.set_title(dataset, fontsize=9)
+    axes[0][0].set_ylabel("test accuracy (%)")
+    axes[0][-1].legend(loc="best", frameon=False)
+    return _save(fig, out_dir, "tf_sample_size")
+
+
+FIGURE_CAPTIONS = {
+    "skip_connections": "Skip connections in the derived cell per epoch (paper Fig. 2), mean $\\pm$ std over seeds.",
+    "hessian": "Dominant eigenvalue of the validation-loss Hessian w.r.t. the architecture parameters per epoch "
+               "(paper Fig. 3), mean $\\pm$ std over seeds.",
+    "cell_error": "Validation (solid) and test (dashed) error of each epoch's derived cell, from the NB201 table "
+                  "after the search (paper Fig. 1 style).",
+    "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
+               "interquartile range over seeds.",
+    "tf_sample_size": "BaLeNAS-TF test accuracy against the sample size K per proxy, mean $\\pm$ std over seeds.",
+}
+
+
+def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Path]]:
+    """Every figure the records allow; a figure without data is left out (and says so)."""
+    folders = sorted(p for p in results_root.iterdir() if p.is_dir() and p != out_dir and p.name != out_dir.name)
+    groups = _one_shot_records(folders)
+    return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
+            "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
+            "tf_sample_size": tf_sample_size(runs, out_dir)}

@@ -1,0 +1,126 @@
+"""``nas-harness report paper | figures | table1 table2 table4 table5``: the paper's tables and
+figures from every experiment under ``results/``, as Markdown, LaTeX, one ``report.tex`` and,
+with ``--pdf``, ``report.pdf`` (pdflatex).
+
+Everything is computed from run records (plus the benchmark table for Table 1's random-baseline
+and optimal rows). Output goes to ``<results>/paper/`` by default: ``tableN.md`` / ``tableN.tex``,
+``figures/*.png|pdf``, ``report.md``, ``report.tex`` and ``report.pdf``.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from reports import figures as figs
+from reports.paper import BUILDERS, build, load_results, to_latex, to_markdown
+
+TARGETS = ("paper", "figures", *BUILDERS)
+PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[a4paper,margin=2cm]{geometry}
+\usepackage[T1]{fontenc}
+\usepackage[utf8]{inputenc}
+\usepackage{booktabs}
+\usepackage{graphicx}
+\usepackage{float}
+\title{nas-harness: the BaLeNAS paper's tables and figures, reproduced}
+\date{}
+\begin{document}
+\maketitle
+"""
+
+
+def parse_formats(text: str) -> set[str]:
+    aliases = {"md": "md", "markdown": "md", "tex": "tex", "latex": "tex"}
+    formats = {aliases.get(part.strip().lower()) for part in text.split(",")}
+    if None in formats:
+        raise ValueError(f"--format takes md and/or tex (comma-separated), got {text!r}")
+    return formats  # type: ignore[return-value]
+
+
+def population(data_dir: str | None) -> dict[str, Any] | None:
+    """Every cell's valid/test accuracy per dataset (Table 1's baseline rows); None without a table."""
+    from nas_core.paths import DataNotFoundError
+    from spaces.nb201.table import load_table
+
+    try:
+        table = load_table(data_dir)
+    except (DataNotFoundError, FileNotFoundError):
+        from spaces.nb201.embedded import EMBEDDED_TABLE
+
+        table = load_table(path=EMBEDDED_TABLE)
+    return {d: (table.column(d, "valid"), table.column(d, "test")) for d in ("cifar10", "cifar100", "ImageNet16-120")}
+
+
+def write(targets: list[str], results_root: str | Path, out_dir: str | Path | None = None, formats: set[str] | None = None,
+          with_published: bool = True, pdf: bool = False, data_dir: str | None = None) -> list[Path]:
+    """Write the requested tables/figures; returns the files written."""
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown:
+        raise ValueError(f"unknown report target(s) {unknown}; choose from {list(TARGETS)} or an experiment name")
+    results_root = Path(results_root)
+    out = Path(out_dir) if out_dir else results_root / "paper"
+    formats = formats or {"md", "tex"}
+    names = list(BUILDERS) if "paper" in targets else [t for t in targets if t in BUILDERS]
+    written: list[Path] = []
+    tables = build(names, results_root, population(data_dir) if "table1" in names else None) if names else []
+    out.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        if "md" in formats:
+            written.append(_write(out / f"{table.key}.md", to_markdown(table, with_published)))
+        if "tex" in formats:
+            written.append(_write(out / f"{table.key}.tex", to_latex(table, with_published)))
+    made: dict[str, list[Path]] = {}
+    if "paper" in targets or "figures" in targets:
+        made = figs.make_all(results_root, out / "figures", load_results(results_root))
+        written += [p for paths in made.values() for p in paths]
+    if "paper" in targets:
+        written.append(_write(out / "report.md", _report_markdown(tables, made, with_published)))
+        tex = _write(out / "report.tex", _report_latex(tables, made, with_published))
+        written.append(tex)
+        if pdf:
+            written.append(compile_pdf(tex))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _report_markdown(tables: list, made: dict[str, list[Path]], with_published: bool) -> str:
+    parts = ["# nas-harness: the BaLeNAS paper's tables and figures", ""]
+    parts += [to_markdown(table, with_published) for table in tables]
+    for name, paths in made.items():
+        png = [p for p in paths if p.suffix == ".png"]
+        if png:
+            parts += [f"![{name}](figures/{png[0].name})", "", figs.FIGURE_CAPTIONS[name].replace("$\\pm$", "±"), ""]
+        else:
+            parts += [f"*{name}: no records with the data this figure needs.*", ""]
+    return "\n".join(parts) + "\n"
+
+
+def _report_latex(tables: list, made: dict[str, list[Path]], with_published: bool) -> str:
+    body = [to_latex(table, with_published) for table in tables]
+    for name, paths in made.items():
+        pdfs = [p for p in paths if p.suffix == ".pdf"]
+        if pdfs:
+            body.append("\n".join([r"\begin{figure}[H]", r"\centering",
+                                   rf"\includegraphics[width=0.85\textwidth]{{figures/{pdfs[0].name}}}",
+                                   rf"\caption{{{figs.FIGURE_CAPTIONS[name]}}}", rf"\label{{fig:{name}}}",
+                                   r"\end{figure}"]) + "\n")
+    return PREAMBLE + "\n".join(body) + "\\end{document}\n"
+
+
+def compile_pdf(tex: Path) -> Path:
+    """pdflatex in the report's folder; a clear error when it is missing or fails."""
+    if shutil.which("pdflatex") is None:
+        raise FileNotFoundError("--pdf needs pdflatex (Debian: apt install texlive-latex-base texlive-latex-recommended)")
+    for _ in range(2):  # twice, so references settle
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tex.parent,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = "\n".join(done.stdout.splitlines()[-15:])
+            raise RuntimeError(f"pdflatex failed on {tex}:\n{tail}")
+    return tex.with_suffix(".pdf")

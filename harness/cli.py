@@ -204,10 +204,18 @@ def _experiment_report(args: argparse.Namespace) -> int:
 
         text += "\n" + epoch_report(folder)
     failed = int((runs["status"] != "done").sum())
+    if args.pdf and (args.format != "latex" or not args.out):
+        raise ValueError("--pdf with an experiment needs --format latex --out FILE.tex")
     if args.out:
+        from reports.paper_report import PREAMBLE, compile_pdf
+
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        if args.pdf:  # a whole document around the table, compiled next to it
+            text = PREAMBLE.replace("tables and figures, reproduced", "comparison") + text + "\\end{document}\n"
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
+        if args.pdf:
+            print(f"wrote {compile_pdf(Path(args.out))}")
     else:
         print(text)
     if failed:

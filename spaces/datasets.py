@@ -63,6 +63,16 @@ def load_images(dataset: str, split: str = "train", data_dir: str | Path | None 
     raise AssertionError("unreachable")
 
 
+def has_cifar10(data_dir: str | Path | None = None) -> bool:
+    """Whether CIFAR-10's training images can be found (either form), without reading them."""
+    try:
+        root = resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        return False
+    return (root / "cifar-10-batches-py" / "data_batch_1").is_file() or \
+        (root / "cifar10_jpeg" / "cifar10_train_jpeg.npz").is_file()
+
+
 def _missing(name: str, expected: list[Path], how: str) -> DataNotFoundError:
     listed = "\n".join(f"  - {p}" for p in expected)
     return DataNotFoundError(f"{name} not found; expected:\n{listed}\n{how}")

@@ -82,3 +82,27 @@ def test_the_quickstart_config_runs_on_the_embedded_table(tmp_path, monkeypatch)
     records = list(iter_records(summary.results_dir))
     assert {r["provenance"]["table"]["source"] for r in records} == {"embedded"}
     assert {r["label"] for r in records} == {"random_pick", "random_search", "rea", "zero_cost_k10", "zero_cost_k100"}
+
+
+def test_the_quickstart_one_shot_part_runs_when_images_are_there(tmp_path, image_data_dir):
+    """configs/quickstart_oneshot.toml (what ./run.sh adds when CIFAR-10 is found), cut to one seed and one epoch."""
+    import tomllib
+
+    from conftest import REPO
+    from harness.config import parse_config
+    from harness.records import iter_records
+    from harness.runner import run_experiment
+    from spaces.datasets import has_cifar10
+
+    assert has_cifar10(image_data_dir) and not has_cifar10(tmp_path)
+    raw = tomllib.loads((REPO / "configs" / "quickstart_oneshot.toml").read_text())
+    tiny = {"epochs": 1, "per_class": 4, "batch_size": 16, "image_size": 8}
+    strategies = [{**s, **tiny, **({"tf_draws": 10, "tf_k": [10]} if s["name"] == "balenas_v1" else {})}
+                  for s in raw["strategies"]]
+    config = parse_config({**raw, "seeds": [0], "n_jobs": 1, "backend": "sequential", "strategies": strategies,
+                           "data_dir": str(image_data_dir)})
+    summary = run_experiment(config, results_root=tmp_path / "results", progress=False)
+    assert (summary.done, summary.failed) == (2, 0) and summary.results_dir.name == "quickstart_oneshot_smoke"
+    records = {r["strategy"]: r for r in iter_records(summary.results_dir)}
+    assert set(records["balenas_v1"]["final"]["selections"]) >= {"synflow@10"}
+    assert all(set(r["final"]["transfer"]) == {"cifar100", "ImageNet16-120"} for r in records.values())

@@ -221,6 +221,8 @@ FIGURE_CAPTIONS = {
     "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
                "interquartile range over seeds.",
     "tf_sample_size": "BaLeNAS-TF test accuracy against the sample size K per proxy, mean $\\pm$ std over seeds.",
+    "correlation": "Proxy score against NB201 test accuracy, one panel per proxy and dataset (written by "
+                   "nas-harness proxies correlate from the committed score cache; synflow on a log scale).",
 }
 
 

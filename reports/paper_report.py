@@ -74,6 +74,7 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
     made: dict[str, list[Path]] = {}
     if "paper" in targets or "figures" in targets:
         made = figs.make_all(results_root, out / "figures", load_results(results_root))
+        made["correlation"] = _correlation_figures(results_root, out / "figures")
         written += [p for paths in made.values() for p in paths]
     if "paper" in targets:
         written.append(_write(out / "report.md", _report_markdown(tables, made, with_published)))
@@ -82,6 +83,20 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
         if pdf:
             written.append(compile_pdf(tex))
     return written
+
+
+def _correlation_figures(results_root: Path, figures: Path) -> list[Path]:
+    """The proxy–accuracy plots ``nas-harness proxies correlate`` wrote under ``results/proxy_correlation``
+    (from the committed whole-space score cache), copied beside the report's own figures."""
+    source = results_root / "proxy_correlation" / "figures"
+    copied = []
+    for path in sorted(source.glob("*.p*")) if source.is_dir() else []:
+        if path.suffix in (".png", ".pdf"):
+            target = figures / f"correlation__{path.name}"
+            figures.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
 
 
 def _write(path: Path, text: str) -> Path:
@@ -95,7 +110,8 @@ def _report_markdown(tables: list, made: dict[str, list[Path]], with_published: 
     for name, paths in made.items():
         png = [p for p in paths if p.suffix == ".png"]
         if png:
-            parts += [f"![{name}](figures/{png[0].name})", "", figs.FIGURE_CAPTIONS[name].replace("$\\pm$", "±"), ""]
+            parts += [f"![{name}](figures/{p.name})" for p in png]
+            parts += ["", figs.FIGURE_CAPTIONS[name].replace("$\\pm$", "±"), ""]
         else:
             parts += [f"*{name}: no records with the data this figure needs.*", ""]
     return "\n".join(parts) + "\n"
@@ -106,8 +122,9 @@ def _report_latex(tables: list, made: dict[str, list[Path]], with_published: boo
     for name, paths in made.items():
         pdfs = [p for p in paths if p.suffix == ".pdf"]
         if pdfs:
-            body.append("\n".join([r"\begin{figure}[H]", r"\centering",
-                                   rf"\includegraphics[width=0.85\textwidth]{{figures/{pdfs[0].name}}}",
+            width = "0.85" if len(pdfs) == 1 else "0.32"  # a grid of small panels for several plots
+            graphics = [rf"\includegraphics[width={width}\textwidth]{{figures/{p.name}}}" for p in pdfs]
+            body.append("\n".join([r"\begin{figure}[H]", r"\centering", "\n".join(graphics),
                                    rf"\caption{{{figs.FIGURE_CAPTIONS[name]}}}", rf"\label{{fig:{name}}}",
                                    r"\end{figure}"]) + "\n")
     return PREAMBLE + "\n".join(body) + "\\end{document}\n"

@@ -142,5 +142,5 @@ def test_committed_records_compile_to_a_pdf_with_every_caption(tmp_path):
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
     for caption in ("NAS-Bench-201, search on CIFAR-10", "zero-cost NAS against BaLeNAS-TF",
                     "BaLeNAS-TF with each training-free proxy", "BaLeNAS (2nd) with M Monte-Carlo samples",
-                    "Skip connections in the derived cell", "Dominant eigenvalue"):
+                    "Skip connections in the derived cell", "Dominant eigenvalue", "Proxy score against"):
         assert caption in text, caption

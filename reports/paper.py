@@ -237,7 +237,11 @@ BUILDERS = {"table1": table1, "table2": table2, "table4": table4, "table5": tabl
 
 def build(names: list[str], results_root: str | Path, population: dict | None) -> list[PaperTable]:
     results_root = Path(results_root)
+    if not results_root.is_dir():
+        raise FileNotFoundError(f"no results folder {results_root}; run `nas-harness run <config>` first")
     runs = load_results(results_root)
+    if runs.empty or "strategy" not in runs:
+        raise FileNotFoundError(f"no finished run records under {results_root}; run `nas-harness run <config>` first")
     tables = []
     for name in names:
         if name not in BUILDERS:

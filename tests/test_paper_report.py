@@ -111,6 +111,14 @@ def test_table1_without_a_benchmark_table_says_so(results):
     assert any("benchmark table" in note for note in table.notes)
 
 
+def test_no_records_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no finished run records"):
+        build(["table2"], tmp_path / "empty", None)
+    with pytest.raises(FileNotFoundError, match="no results folder"):
+        build(["table2"], tmp_path / "missing", None)
+
+
 def test_figures_are_written_as_png_and_pdf(results, tmp_path):
     written = write(["figures"], results, tmp_path / "figs")
     names = {p.name for p in written}

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--compile", action="store_true", help="with --device cuda: also graphs of torch.compile'd cells")
     q.add_argument("--variants", help="with --device cuda: a comma-separated subset of plain, fast, fast+graphs, "
                    "fast+graphs+cl, xautodl, fast+graphs+compile, fast+graphs+compile+cl")
+    q = bench_sub.add_parser("nb301", help="NAS-Bench-301 surrogate predictions/s: batched vs one at a time")
+    q.add_argument("--n", type=int, default=10_000)
+    _add_data_dir(q)
     q = bench_sub.add_parser("concurrency", help="paper-scale searches per hour on one GPU for 1, 2, 4, 8 at once")
     q.add_argument("--searches", default="1,2,4,8", help="comma-separated numbers of concurrent searches")
     q.add_argument("--seconds", type=float, default=20.0, help="timed seconds per setting (default 20)")
@@ -261,6 +264,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from harness.bench_supernet import run_benchmark as run_supernet
 
         print(run_supernet(args.steps, args.threads, args.rounds))
+        return 0
+    if args.bench_command == "nb301":
+        from harness.bench_nb301 import run_benchmark as run_nb301
+
+        print(run_nb301(args.n, data_dir=args.data_dir))
         return 0
     if args.bench_command == "concurrency":
         from harness.bench_concurrency import run_benchmark as run_concurrency

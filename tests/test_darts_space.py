@@ -1,0 +1,156 @@
+"""The DARTS cell space (genotype value, DARTS text form, sampling, mutation, derivation) and the
+NAS-Bench-301 YAHPO v2 surrogate (encoding, the documented predictions, bad files)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spaces.darts.genotype import DARTS_V2, EDGES, GENOTYPE_OPS, OPS, Genotype, derive, mutate, sample, uniform
+
+# The DARTS repository prints a searched genotype like this (concat as range objects)
+REPO_TEXT = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
+             "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], "
+             "normal_concat=range(2, 6), reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), "
+             "('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), "
+             "('max_pool_3x3', 1)], reduce_concat=range(2, 6))")
+
+
+def test_text_form_round_trips_and_reads_the_repositorys_output():
+    assert Genotype.from_str(REPO_TEXT) == DARTS_V2
+    text = DARTS_V2.to_str()
+    assert "normal_concat=[2, 3, 4, 5]" in text and Genotype.from_str(text) == DARTS_V2
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        g = sample(rng)
+        assert Genotype.from_str(g.to_str()) == g
+
+
+@pytest.mark.parametrize("text,message", [
+    ("Genotype(normal=[('sep_conv_3x3', 0)], reduce=[])", "needs 8"),
+    (REPO_TEXT.replace("('dil_conv_3x3', 2)", "('dil_conv_3x3', 5)"), "not an earlier node"),
+    (REPO_TEXT.replace("('sep_conv_3x3', 1), ('skip_connect', 0)", "('sep_conv_3x3', 0), ('skip_connect', 0)"),
+     "must be distinct"),
+    (REPO_TEXT.replace("dil_conv_3x3", "conv_7x7"), "unknown op"),
+    (REPO_TEXT.replace("('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0)",
+                       "('none', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0)", 1), "unknown op"),
+    (REPO_TEXT.replace("normal_concat=range(2, 6)", "normal_concat=[2, 3]"), "normal_concat"),
+    ("Genotype(normal=__import__('os').getcwd(), reduce=[])", "lacks"),
+    ("Arch(|skip_connect~0|)", "not a DARTS genotype"),
+])
+def test_bad_genotypes_are_clear_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        Genotype.from_str(text)
+
+
+def test_sampling_and_mutation_give_valid_distinct_genotypes():
+    rng = np.random.default_rng(1)
+    seen = set()
+    for _ in range(200):
+        g = sample(rng)
+        seen.add(g)
+        for kind in ("normal", "reduce"):
+            assert all(a != b and b < 2 + k for k, (a, b) in enumerate(g.node_inputs(kind)))
+        m = mutate(g, rng)
+        assert m != g
+        changed = sum(x != y for x, y in zip(g.normal + g.reduce, m.normal + m.reduce))
+        assert changed == 1
+    assert len(seen) == 200
+    ops = [op for g in seen for op, _ in g.normal]
+    assert set(ops) == set(GENOTYPE_OPS)  # every op, never none
+
+
+def test_derivation_keeps_the_two_strongest_edges_by_their_best_non_none_op():
+    weights = np.full((len(EDGES), len(OPS)), 0.1)
+    weights[:, 0] = 10.0  # none is the largest everywhere: it must never be picked or counted
+    # node 2 <- edges 0, 1; node 3 <- 2, 3, 4; node 4 <- 5..8; node 5 <- 9..13
+    weights[0, OPS.index("sep_conv_3x3")] = 0.9
+    weights[1, OPS.index("skip_connect")] = 0.5
+    weights[4, OPS.index("dil_conv_5x5")] = 0.8  # node 3 from node 2
+    weights[2, OPS.index("avg_pool_3x3")] = 0.7  # node 3 from node 0
+    weights[3, OPS.index("max_pool_3x3")] = 0.2
+    weights[8, OPS.index("sep_conv_5x5")] = 0.6  # node 4 from node 3
+    weights[6, OPS.index("skip_connect")] = 0.3  # node 4 from node 1
+    weights[13, OPS.index("dil_conv_3x3")] = 0.9  # node 5 from node 4
+    weights[9, OPS.index("sep_conv_3x3")] = 0.4  # node 5 from node 0
+    g = derive(weights, weights)
+    assert g.normal == (("sep_conv_3x3", 0), ("skip_connect", 1), ("avg_pool_3x3", 0), ("dil_conv_5x5", 2),
+                        ("skip_connect", 1), ("sep_conv_5x5", 3), ("sep_conv_3x3", 0), ("dil_conv_3x3", 4))
+    with pytest.raises(ValueError, match="shape"):
+        derive(weights[:5], weights)
+
+
+# ---- NAS-Bench-301 surrogate --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def nb301_dir() -> Path:
+    from nas_core.paths import ENV_DATA, REPO_ROOT
+
+    candidates = [Path(os.environ[ENV_DATA])] if os.environ.get(ENV_DATA) else []
+    candidates.append(REPO_ROOT.parent / "shared" / "data")
+    for path in candidates:
+        if (path / "nb301_yahpo" / "model_v2.onnx").is_file():
+            return path
+    pytest.skip(f"NB301 YAHPO surrogate not found in {[str(c) for c in candidates]}; set {ENV_DATA}")
+
+
+@pytest.fixture(scope="module")
+def surrogate(nb301_dir):
+    pytest.importorskip("onnxruntime")
+    from spaces.darts.nb301 import NB301Surrogate
+
+    return NB301Surrogate(nb301_dir)
+
+
+def test_surrogate_gives_the_documented_predictions(surrogate):
+    p = surrogate.predict([DARTS_V2, uniform("skip_connect"), uniform("max_pool_3x3")])
+    assert p.valid_acc[0] == pytest.approx(92.91, abs=0.01)
+    assert p.valid_acc[1] == pytest.approx(89.92, abs=0.05)
+    assert p.valid_acc[2] == pytest.approx(88.07, abs=0.05)
+    assert np.all(p.runtime_s > 0) and np.all(np.isfinite(p.valid_ce))
+    # the fidelity matters, and a batch equals single predictions
+    assert surrogate.predict([DARTS_V2], epoch=10).valid_acc[0] < p.valid_acc[0]
+    rng = np.random.default_rng(3)
+    batch = [sample(rng) for _ in range(20)]
+    together = surrogate.predict(batch).valid_acc
+    alone = np.array([surrogate.predict([g]).valid_acc[0] for g in batch])
+    np.testing.assert_allclose(together, alone, rtol=1e-5)
+    with pytest.raises(ValueError, match="epoch"):
+        surrogate.predict([DARTS_V2], epoch=99)
+
+
+def test_encoding_matches_the_configuration_space_of_the_same_release(surrogate, nb301_dir):
+    """Every column and level we encode exists in YAHPO's ConfigSpace file for the v2 model."""
+    from spaces.darts.nb301 import COLUMNS, PREFIX
+
+    space = json.loads((nb301_dir / "nb301_yahpo" / "config_space_v2.json").read_text())
+    choices = {hp["name"].replace(":", "_COLON_"): set(hp.get("choices", [])) for hp in space["hyperparameters"]}
+    for column, codes in zip(COLUMNS, surrogate.codes):
+        name = PREFIX + column
+        assert name in choices, name
+        assert set(codes) - {"#na#"} == choices[name], name
+    row = surrogate.encode([DARTS_V2])[0]
+    # node 2's edges from inputs 0 and 1 are edges 0 and 1; node 5 (START 9) takes inputs 0 and 2
+    assert row[0] == surrogate.codes[0]["sep_conv_3x3"] and row[11] == surrogate.codes[11]["dil_conv_3x3"]
+    assert row[9] == surrogate.codes[9]["skip_connect"] and row[10] == 0 and row[12] == 0  # 5<-1, 5<-3 inactive
+    assert row[28] == surrogate.codes[28]["0_1"] and row[30] == surrogate.codes[30]["0_2"]
+
+
+def test_missing_and_corrupt_surrogate_files_are_clear_errors(nb301_dir, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from nas_core.paths import DataNotFoundError
+    from spaces.darts.nb301 import NB301Surrogate
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="NAS-Bench-301 surrogate"):
+        NB301Surrogate(tmp_path / "empty")
+    copy = tmp_path / "copy" / "nb301_yahpo"
+    shutil.copytree(nb301_dir / "nb301_yahpo", copy)
+    model = bytearray((copy / "model_v2.onnx").read_bytes())
+    model[1000] ^= 0xFF
+    (copy / "model_v2.onnx").write_bytes(bytes(model))
+    with pytest.raises(ValueError, match="SHA-256"):
+        NB301Surrogate(tmp_path / "copy")

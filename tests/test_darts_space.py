@@ -154,3 +154,28 @@ def test_missing_and_corrupt_surrogate_files_are_clear_errors(nb301_dir, tmp_pat
     (copy / "model_v2.onnx").write_bytes(bytes(model))
     with pytest.raises(ValueError, match="SHA-256"):
         NB301Surrogate(tmp_path / "copy")
+
+
+# ---- evaluation network --------------------------------------------------------------------------------
+def test_evaluation_network_counts_darts_v2s_published_parameters():
+    """The DARTS repository logs 'param size = 3.349342MB' for DARTS_V2 (C=36, 20 cells, no auxiliary)."""
+    from spaces.darts.network import param_count
+
+    assert param_count(DARTS_V2) == 3_349_342
+    assert param_count(uniform("skip_connect")) < param_count(uniform("sep_conv_5x5"))
+
+
+def test_evaluation_network_runs_and_reduces_twice():
+    import torch
+
+    from spaces.darts.network import NetworkCIFAR
+
+    torch.manual_seed(0)
+    net = NetworkCIFAR(DARTS_V2, channels=8, num_classes=10, layers=5, auxiliary=True)
+    out = net(torch.randn(2, 3, 32, 32))
+    assert out.shape == (2, 10) and torch.isfinite(out).all()
+    reductions = [i for i, cell in enumerate(net.cells) if any(
+        getattr(op, "stride", 1) == 2 or type(op).__name__ == "FactorizedReduce" for op in cell.ops)]
+    assert reductions == [1, 3]  # layers // 3 and 2 * layers // 3
+    aux = sum(p.numel() for n, p in net.named_parameters() if n.startswith("auxiliary"))
+    assert aux > 0

@@ -179,3 +179,40 @@ def test_evaluation_network_runs_and_reduces_twice():
     assert reductions == [1, 3]  # layers // 3 and 2 * layers // 3
     aux = sum(p.numel() for n, p in net.named_parameters() if n.startswith("auxiliary"))
     assert aux > 0
+
+
+# ---- search supernet ------------------------------------------------------------------------------------
+def test_search_supernet_is_seeded_differentiable_and_feeds_the_derivation():
+    import torch
+    import torch.nn.functional as F
+
+    from spaces.darts.genotype import derive
+    from spaces.darts.supernet import DartsSupernet
+
+    state = torch.random.get_rng_state()
+    a = DartsSupernet(10, channels=4, layers=5, generator=7)
+    b = DartsSupernet(10, channels=4, layers=5, generator=7)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global RNG is never read
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), DartsSupernet(10, 4, 5, generator=8).parameters()))
+    g = torch.Generator().manual_seed(0)
+    alpha_n = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=g)).requires_grad_()
+    alpha_r = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=g)).requires_grad_()
+    x, y = torch.randn(4, 3, 16, 16, generator=g), torch.randint(0, 10, (4,), generator=g)
+    logits = a(x, torch.softmax(alpha_n, -1), torch.softmax(alpha_r, -1))
+    assert logits.shape == (4, 10)
+    grad_n, grad_r = torch.autograd.grad(F.cross_entropy(logits, y), [alpha_n, alpha_r])
+    assert grad_n.abs().sum() > 0 and grad_r.abs().sum() > 0
+    genotype = derive(alpha_n.detach().numpy(), alpha_r.detach().numpy())
+    assert Genotype.from_str(genotype.to_str()) == genotype
+    # weights that pick one op per edge make the supernet compute exactly that sum of ops
+    one_hot = torch.zeros(len(EDGES), len(OPS))
+    one_hot[:, OPS.index("skip_connect")] = 1.0
+    assert torch.isfinite(a(x, one_hot, one_hot)).all()
+
+
+def test_search_supernet_has_the_darts_search_models_parameter_count():
+    """C=16, 8 cells, 10 classes: the DARTS search log prints 'param size = 1.930618MB'."""
+    from spaces.darts.supernet import DartsSupernet
+
+    assert sum(p.numel() for p in DartsSupernet(10, 16, 8, generator=0).parameters()) == 1_930_618

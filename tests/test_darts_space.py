@@ -216,3 +216,20 @@ def test_search_supernet_has_the_darts_search_models_parameter_count():
     from spaces.darts.supernet import DartsSupernet
 
     assert sum(p.numel() for p in DartsSupernet(10, 16, 8, generator=0).parameters()) == 1_930_618
+
+
+def test_proxies_score_darts_genotypes_on_a_seeded_network():
+    import torch
+
+    from spaces.darts.network import proxy_network
+    from strategies.proxies.measures import snip, synflow
+
+    state = torch.random.get_rng_state()
+    net = proxy_network(DARTS_V2, generator=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    batch = (torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 3]))
+    a = synflow(net, batch)
+    assert np.isfinite(a) and a > 0
+    assert synflow(proxy_network(DARTS_V2, generator=3), batch) == a  # same seed, same score
+    assert synflow(proxy_network(uniform("skip_connect"), generator=3), batch) != a
+    assert np.isfinite(snip(proxy_network(DARTS_V2, generator=3), batch))

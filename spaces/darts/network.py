@@ -17,10 +17,26 @@ input two cells back when the previous cell reduced) and concatenates nodes 2..5
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from spaces.darts.genotype import CONCAT, Genotype
+
+
+def init_from(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default init (U(+-1/sqrt(fan_in)) for conv/linear weights and biases, BN 1/0),
+    drawn from ``generator`` only, in module order."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                bound = 1.0 / math.sqrt(m.weight[0].numel())
+                m.weight.uniform_(-bound, bound, generator=generator)
+                if m.bias is not None:
+                    m.bias.uniform_(-bound, bound, generator=generator)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.reset_parameters()
 
 
 class ReLUConvBN(nn.Sequential):
@@ -150,6 +166,26 @@ class NetworkCIFAR(nn.Module):
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1)
         return self.classifier(s1.mean(dim=(2, 3)))
+
+
+def seeded_network(genotype: Genotype, generator: torch.Generator | int, channels: int = 36, num_classes: int = 10,
+                   layers: int = 20, auxiliary: bool = False) -> NetworkCIFAR:
+    """A :class:`NetworkCIFAR` initialised from ``generator`` alone (built on the meta device, so
+    constructing it never reads torch's global RNG)."""
+    if not isinstance(generator, torch.Generator):
+        generator = torch.Generator().manual_seed(int(generator))
+    with torch.device("meta"):
+        net = NetworkCIFAR(genotype, channels, num_classes, layers, auxiliary)
+    net.to_empty(device="cpu")
+    init_from(net, generator)
+    return net
+
+
+def proxy_network(genotype: Genotype, generator: torch.Generator | int = 0, num_classes: int = 10) -> NetworkCIFAR:
+    """The network the zero-cost proxies score for a DARTS genotype: the evaluation network at
+    the search width and depth (C = 16, 8 cells, no auxiliary head), seeded and in train mode.
+    synflow needs no data; snip, grasp and the others take a CIFAR-10 batch."""
+    return seeded_network(genotype, generator, 16, num_classes, 8).train()
 
 
 def param_count(genotype: Genotype, channels: int = 36, layers: int = 20) -> int:

@@ -13,13 +13,11 @@ so the same seed gives the same supernet and torch's global RNG is never touched
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from spaces.darts.genotype import CONCAT, EDGES, OPS
-from spaces.darts.network import FactorizedReduce, ReLUConvBN, make_op
+from spaces.darts.network import FactorizedReduce, ReLUConvBN, init_from, make_op
 
 
 class MixedOp(nn.Module):
@@ -78,16 +76,8 @@ class DartsSupernet(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator) -> None:
-        """PyTorch's default init (U(+-1/sqrt(fan_in)) for conv and linear weights and biases, BN 1/0)."""
-        with torch.no_grad():
-            for module in self.modules():
-                if isinstance(module, (nn.Conv2d, nn.Linear)):
-                    bound = 1.0 / math.sqrt(module.weight[0].numel())
-                    module.weight.uniform_(-bound, bound, generator=generator)
-                    if module.bias is not None:
-                        module.bias.uniform_(-bound, bound, generator=generator)
-                elif isinstance(module, nn.BatchNorm2d):
-                    module.reset_parameters()
+        """PyTorch's default init, drawn from ``generator`` only (:func:`spaces.darts.network.init_from`)."""
+        init_from(self, generator)
 
     def forward(self, x: torch.Tensor, normal_weights: torch.Tensor, reduce_weights: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)

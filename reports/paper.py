@@ -52,6 +52,7 @@ class PaperRow:
     published: dict[tuple[str, str], Stat] = field(default_factory=dict)
     seed_ids: tuple[int, ...] = ()
     experiments: tuple[str, ...] = ()
+    code_versions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -61,7 +62,6 @@ class PaperTable:
     columns: list[tuple[str, str]]  # (dataset, split)
     rows: list[PaperRow]
     notes: list[str] = field(default_factory=list)
-    code_versions: list[str] = field(default_factory=list)
 
     def caption(self, with_published: bool) -> str:
         seeds = sorted({seed for row in self.rows for seed in row.seed_ids})
@@ -71,7 +71,7 @@ class PaperTable:
                 f"Accuracy (%) of the final cell at 200 epochs, mean ± std over seeds "
                 f"(population std, ddof = 0); seeds {', '.join(map(str, seeds)) or '–'} (column 'seeds' counts them "
                 f"per row); scales {', '.join(scales) or '–'} (column 'scale'); code version "
-                f"{', '.join(self.code_versions) or 'unknown'}.")
+                f"{', '.join(sorted({v for row in self.rows for v in row.code_versions})) or 'unknown'}.")
         if with_published:
             text += " 'paper' is the published figure and Δ = measured − paper."
         return text
@@ -90,7 +90,7 @@ def scale_of(experiment: str, strategy: str) -> str:
 
 def load_results(results_root: str | Path) -> pd.DataFrame:
     """Every experiment folder under ``results_root`` with run records, with ``experiment``,
-    ``scale``, ``samples`` and ``code_version`` columns added; finished runs only."""
+    ``scale``, ``samples``, ``proxy`` and ``k`` columns added; finished runs only."""
     frames = []
     for folder in sorted(p for p in Path(results_root).iterdir() if p.is_dir()):
         runs = load_runs(folder)
@@ -126,7 +126,7 @@ def _measured_row(name: str, group: pd.DataFrame, columns: list[tuple[str, str]]
     scales = sorted(set(group["scale"]))
     return PaperRow(name, "/".join(scales), int(group.groupby("dataset")["seed"].nunique().max()), measured,
                     published or {}, tuple(sorted(int(s) for s in set(group["seed"]))),
-                    tuple(sorted(set(group["experiment"]))))
+                    tuple(sorted(set(group["experiment"]))), tuple(sorted(set(group["code_version"]))))
 
 
 def _published(row: dict[str, tuple[Stat, Stat]] | None) -> dict[tuple[str, str], Stat]:
@@ -139,16 +139,6 @@ def _published(row: dict[str, tuple[Stat, Stat]] | None) -> dict[tuple[str, str]
 def _argmax(runs: pd.DataFrame) -> pd.DataFrame:
     """Rows of each run's own final cell (not the extra BaLeNAS-TF selections)."""
     return runs[runs["selection"].isna() | (runs["selection"] == "argmax_mu")]
-
-
-def _versions(runs: pd.DataFrame, results_root: Path) -> list[str]:
-    from harness.records import iter_records
-
-    versions = set()
-    for experiment in sorted(set(runs.get("experiment", []))):
-        for record in iter_records(results_root / experiment):
-            versions.add(str((record.get("provenance") or {}).get("code_version", "unknown"))[:12])
-    return sorted(versions)
 
 
 def table1(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> PaperTable:
@@ -235,20 +225,26 @@ def table5(runs: pd.DataFrame) -> PaperTable:
 BUILDERS = {"table1": table1, "table2": table2, "table4": table4, "table5": table5}
 
 
-def build(names: list[str], results_root: str | Path, population: dict | None) -> list[PaperTable]:
+def finished_runs(results_root: str | Path) -> pd.DataFrame:
+    """:func:`load_results`, or a clear error when there is nothing to report."""
     results_root = Path(results_root)
     if not results_root.is_dir():
         raise FileNotFoundError(f"no results folder {results_root}; run `nas-harness run <config>` first")
     runs = load_results(results_root)
     if runs.empty or "strategy" not in runs:
         raise FileNotFoundError(f"no finished run records under {results_root}; run `nas-harness run <config>` first")
+    return runs
+
+
+def build(names: list[str], results_root: str | Path, population: dict | None,
+          runs: pd.DataFrame | None = None) -> list[PaperTable]:
+    """The named tables from the records under ``results_root`` (or from ``runs`` already loaded)."""
+    runs = finished_runs(results_root) if runs is None else runs
     tables = []
     for name in names:
         if name not in BUILDERS:
             raise ValueError(f"unknown table {name!r}; available: {sorted(BUILDERS)} (Table 3 needs the DARTS space)")
         table = BUILDERS[name](runs, population) if name == "table1" else BUILDERS[name](runs)
-        experiments = sorted({e for row in table.rows for e in row.experiments})
-        table.code_versions = _versions(pd.DataFrame({"experiment": experiments}), results_root)
         tables.append(table)
     return tables
 

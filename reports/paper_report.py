@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reports import figures as figs
-from reports.paper import BUILDERS, build, load_results, to_latex, to_markdown
+from reports.paper import BUILDERS, build, finished_runs, to_latex, to_markdown
 
 TARGETS = ("paper", "figures", *BUILDERS)
 PREAMBLE = r"""\documentclass[10pt]{article}
@@ -64,7 +64,8 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
     formats = formats or {"md", "tex"}
     names = list(BUILDERS) if "paper" in targets else [t for t in targets if t in BUILDERS]
     written: list[Path] = []
-    tables = build(names, results_root, population(data_dir) if "table1" in names else None) if names else []
+    runs = finished_runs(results_root)  # read once, for the tables and the figures
+    tables = build(names, results_root, population(data_dir) if "table1" in names else None, runs) if names else []
     out.mkdir(parents=True, exist_ok=True)
     for table in tables:
         if "md" in formats:
@@ -73,7 +74,7 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
             written.append(_write(out / f"{table.key}.tex", to_latex(table, with_published)))
     made: dict[str, list[Path]] = {}
     if "paper" in targets or "figures" in targets:
-        made = figs.make_all(results_root, out / "figures", load_results(results_root))
+        made = figs.make_all(results_root, out / "figures", runs)
         made["correlation"] = _correlation_figures(results_root, out / "figures")
         written += [p for paths in made.values() for p in paths]
     if "paper" in targets:

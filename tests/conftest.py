@@ -81,17 +81,23 @@ def synthetic_table(synthetic_data_dir: Path):
     return load_table(synthetic_data_dir)
 
 
-@pytest.fixture(scope="session")
-def real_data_dir() -> Path:
-    """The real shared data, or a skip that says how to provide it."""
+def shared_data_with(marker: str, what: str) -> Path:
+    """The shared data folder holding ``marker`` (``$NAS_HARNESS_DATA``, else ``../shared/data``),
+    or a skip that names ``what`` was missing and how to provide it."""
     from nas_core.paths import REPO_ROOT, ENV_DATA
 
     candidates = [Path(os.environ[ENV_DATA])] if os.environ.get(ENV_DATA) else []
     candidates.append(REPO_ROOT.parent / "shared" / "data")
     for path in candidates:
-        if (path / "nb201" / "nb201_nats_tss_200ep.csv").is_file():
+        if (path / marker).is_file():
             return path
-    pytest.skip(f"real NAS-Bench-201 CSVs not found in {[str(c) for c in candidates]}; set {ENV_DATA} to the shared data folder")
+    pytest.skip(f"{what} not found in {[str(c) for c in candidates]}; set {ENV_DATA} to the shared data folder")
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real shared data, or a skip that says how to provide it."""
+    return shared_data_with("nb201/nb201_nats_tss_200ep.csv", "real NAS-Bench-201 CSVs")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ NAS-Bench-301 YAHPO v2 surrogate (encoding, the documented predictions, bad file
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -87,14 +86,9 @@ def test_derivation_keeps_the_two_strongest_edges_by_their_best_non_none_op():
 # ---- NAS-Bench-301 surrogate --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def nb301_dir() -> Path:
-    from nas_core.paths import ENV_DATA, REPO_ROOT
+    from conftest import shared_data_with
 
-    candidates = [Path(os.environ[ENV_DATA])] if os.environ.get(ENV_DATA) else []
-    candidates.append(REPO_ROOT.parent / "shared" / "data")
-    for path in candidates:
-        if (path / "nb301_yahpo" / "model_v2.onnx").is_file():
-            return path
-    pytest.skip(f"NB301 YAHPO surrogate not found in {[str(c) for c in candidates]}; set {ENV_DATA}")
+    return shared_data_with("nb301_yahpo/model_v2.onnx", "the NB301 YAHPO surrogate")
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +152,7 @@ def test_missing_and_corrupt_surrogate_files_are_clear_errors(nb301_dir, tmp_pat
 
 # ---- evaluation network --------------------------------------------------------------------------------
 def test_evaluation_network_counts_darts_v2s_published_parameters():
-    """The DARTS repository logs 'param size = 3.349342MB' for DARTS_V2 (C=36, 20 cells, no auxiliary)."""
+    """DARTS-V2 in the evaluation network (C=36, 20 cells, no auxiliary head): the paper's "3.3M"."""
     from spaces.darts.network import param_count
 
     assert param_count(DARTS_V2) == 3_349_342
@@ -212,7 +206,7 @@ def test_search_supernet_is_seeded_differentiable_and_feeds_the_derivation():
 
 
 def test_search_supernet_has_the_darts_search_models_parameter_count():
-    """C=16, 8 cells, 10 classes: the DARTS search log prints 'param size = 1.930618MB'."""
+    """C=16, 8 cells, 10 classes: 1.930618M, the model size NASLib's DARTS-space test expects of its search graph."""
     from spaces.darts.supernet import DartsSupernet
 
     assert sum(p.numel() for p in DartsSupernet(10, 16, 8, generator=0).parameters()) == 1_930_618

@@ -24,12 +24,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from spaces.nb201.codec import EDGES, N_OPS
-
-NONE, SKIP, CONV1, CONV3, POOL = range(N_OPS)
+from spaces.nb201.search_ops import op_output
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -65,17 +63,7 @@ class PartialChannelCell(nn.Module):
                 self.w3[e].uniform_(-1 / math.sqrt(9 * c), 1 / math.sqrt(9 * c), generator=generator)
 
     def _op(self, op: int, e: int, x: torch.Tensor) -> torch.Tensor:
-        if op == NONE:
-            return x.mul(0.0)
-        if op == SKIP:
-            return x
-        if op == POOL:
-            return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-        if op == CONV1:
-            y = F.conv2d(F.relu(x), self.w1[e])
-        else:
-            y = F.conv2d(F.relu(x), self.w3[e], padding=1)
-        return F.batch_norm(y, None, None, training=True)
+        return op_output(op, x, self.w1[e], self.w3[e])
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: list[int] | None = None) -> torch.Tensor:
         if chosen is not None:

@@ -34,8 +34,8 @@ from torch import nn
 from spaces.nb201.codec import EDGES, N_OPS
 from spaces.nb201.network import macro_layers
 from spaces.nb201.partial_channels import PartialChannelCell
+from spaces.nb201.search_ops import CONV1, CONV3, NONE, POOL, SKIP, op_output  # noqa: F401 (re-exported)
 
-NONE, SKIP, CONV1, CONV3, POOL = range(N_OPS)
 OUT_EDGES = {src: [e for e, (_, s) in enumerate(EDGES) if s == src] for src in (0, 1, 2)}
 
 
@@ -177,17 +177,7 @@ class SearchCell(nn.Module):
 
     # ---- the reference: every op separately ------------------------------------------------
     def _op(self, op: int, e: int, x: torch.Tensor) -> torch.Tensor:
-        if op == NONE:
-            return x.mul(0.0)
-        if op == SKIP:
-            return x
-        if op == POOL:
-            return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-        if op == CONV1:
-            y = F.conv2d(F.relu(x), self.w1[e], self.b1[e])
-        else:
-            y = F.conv2d(F.relu(x), self.w3[e], self.b3[e], padding=1)
-        return F.batch_norm(y, None, None, training=True)
+        return op_output(op, x, self.w1[e], self.w3[e], self.b1[e], self.b3[e])
 
     def _forward_plain(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         nodes = [x]

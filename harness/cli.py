@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--compile", action="store_true", help="with --device cuda: also graphs of torch.compile'd cells")
     q.add_argument("--variants", help="with --device cuda: a comma-separated subset of plain, fast, fast+graphs, "
                    "fast+graphs+cl, xautodl, fast+graphs+compile, fast+graphs+compile+cl")
+    q = bench_sub.add_parser("darts", help="one DARTS search step on the DARTS-space supernet: fast vs per-op reference")
+    q.add_argument("--steps", type=int, default=2)
+    q.add_argument("--threads", type=int, default=2)
+    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
+    q.add_argument("--preset", choices=("paper", "cpu"), default="paper",
+                   help="paper: 8 cells, C=16, batch 64, 32x32 (default); cpu: the CPU preset's supernet")
     q = bench_sub.add_parser("nb301", help="NAS-Bench-301 surrogate predictions/s: batched vs one at a time")
     q.add_argument("--n", type=int, default=10_000)
     _add_data_dir(q)
@@ -264,6 +270,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from harness.bench_supernet import run_benchmark as run_supernet
 
         print(run_supernet(args.steps, args.threads, args.rounds))
+        return 0
+    if args.bench_command == "darts":
+        from harness.bench_darts import run_benchmark as run_darts
+
+        print(run_darts(args.steps, args.threads, args.rounds, args.preset))
         return 0
     if args.bench_command == "nb301":
         from harness.bench_nb301 import run_benchmark as run_nb301

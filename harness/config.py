@@ -26,7 +26,6 @@ TOP_KEYS = {
     "n_jobs", "backend", "scheduler", "plugins", "data_dir", "scale", "evaluate_on", "device", "reuse_from",
     "max_run_seconds", "table",
 }
-TABLE_CHOICES = ("auto", "embedded")
 SCALE_NAMES = ("paper", "cpu", "smoke")
 BUDGET_KEYS = {"max_queries", "max_seconds"}
 RESERVED_STRATEGY_KEYS = {"name", "label"}
@@ -84,8 +83,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ex
 
 
 def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:
-    from spaces.nb201.importers import DATASETS
-    from spaces import space_names
+    from spaces import get_space, space_names
     from strategies import registry
 
     errors: list[str] = []
@@ -104,6 +102,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     space = raw.get("space", "nb201")
     if space not in space_names():
         errors.append(f"unknown space {space!r}; valid spaces: {space_names()}")
+        space_plugin = get_space("nb201")  # go on checking the rest against something
+    else:
+        space_plugin = get_space(space)
+    DATASETS = space_plugin.datasets
     datasets = raw.get("datasets", [])
     if isinstance(datasets, str):
         datasets = [datasets]
@@ -127,9 +129,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     for dataset in evaluate_on:
         if dataset not in DATASETS:
             errors.append(f"unknown dataset {dataset!r} in evaluate_on; valid datasets: {list(DATASETS)}")
-    epochs = raw.get("epochs", 200)
-    if epochs not in (200, 12):
-        errors.append(f"epochs must be 200 or 12 (the NB201 fidelities), got {epochs!r}")
+    epochs = raw.get("epochs", space_plugin.default_epochs)
+    if epochs not in space_plugin.fidelities:
+        errors.append(f"epochs must be one of {list(space_plugin.fidelities)} (the {space} benchmark's fidelities), "
+                      f"got {epochs!r}")
     budget_raw = raw.get("budget", {})
     budget = Budget()
     if not isinstance(budget_raw, dict):
@@ -141,8 +144,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
             budget = Budget(budget_raw.get("max_queries"), budget_raw.get("max_seconds"))
         except ValueError as exc:
             errors.append(str(exc))
-        if budget.max_seconds is not None and epochs != 200:
-            errors.append("budget.max_seconds needs epochs = 200: NB201 tabulates training time for 200 epochs only")
+        timed = space_plugin.timed_epochs
+        if budget.max_seconds is not None and epochs != timed:
+            errors.append(f"budget.max_seconds needs epochs = {timed}: the {space} benchmark gives training time "
+                          f"for {timed} epochs only")
     n_jobs = raw.get("n_jobs", 1)
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
         errors.append(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
@@ -154,8 +159,8 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
         errors.append(f"max_run_seconds must be a positive number of seconds, got {max_run_seconds!r}")
         max_run_seconds = DEFAULT_MAX_RUN_SECONDS
     table = raw.get("table", "auto")
-    if table not in TABLE_CHOICES:
-        errors.append(f"table must be one of {list(TABLE_CHOICES)}, got {table!r}")
+    if table not in space_plugin.benchmark_choices:
+        errors.append(f"table must be one of {list(space_plugin.benchmark_choices)} for space {space!r}, got {table!r}")
     scheduler = raw.get("scheduler")
     if backend == "dask" and not scheduler:
         errors.append("backend 'dask' needs scheduler = \"tcp://host:port\" (the address of a running Dask scheduler)")
@@ -164,7 +169,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     if scale not in SCALE_NAMES:
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
-    specs = _parse_strategies(raw.get("strategies", []), errors, scale)
+    specs = _parse_strategies(raw.get("strategies", []), errors, space_plugin.scales[scale])
     _check_budget_ends_every_search(specs, budget, errors)
     reuse_from = raw.get("reuse_from", [])
     if not isinstance(reuse_from, list) or not all(isinstance(r, str) and r and "/" not in r for r in reuse_from):
@@ -198,7 +203,7 @@ def _check_budget_ends_every_search(specs: list[StrategySpec], budget: Budget, e
         errors.append(f"budget.max_queries = 0 lets {', '.join(endless)} evaluate nothing; set at least 1")
 
 
-def _parse_strategies(entries: Any, errors: list[str], scale: str = "paper") -> list[StrategySpec]:
+def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | None = None) -> list[StrategySpec]:
     from strategies import registry
     from strategies.base import hyperparameter_names
 
@@ -218,11 +223,9 @@ def _parse_strategies(entries: Any, errors: list[str], scale: str = "paper") -> 
         except KeyError as exc:
             errors.append(str(exc.args[0]))
             continue
-        if getattr(cls, "kind", "") == "one-shot":  # the scale preset fills what the entry leaves unset
-            from strategies.oneshot import SCALES
-
+        if getattr(cls, "kind", "") == "one-shot" and preset:  # the space's scale preset fills what the entry leaves unset
             valid = hyperparameter_names(cls)
-            kwargs = {**{k: v for k, v in SCALES[scale].items() if k in valid}, **kwargs}
+            kwargs = {**{k: v for k, v in preset.items() if k in valid}, **kwargs}
         problems = check_kwargs(cls, kwargs)
         errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
         if not problems:  # store every hyperparameter, defaults included, so the run key is explicit

@@ -84,8 +84,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
 def run_job(job: Job) -> dict[str, Any]:
     """Run one search and its final evaluation; never raises for a failing strategy."""
     exit_with_parent()
-    from spaces.nb201.space import NB201Space
-    from spaces.nb201.table import table_provenance
+    from spaces import get_space
     from strategies import registry
 
     started = time.time()
@@ -96,16 +95,16 @@ def run_job(job: Job) -> dict[str, Any]:
             registry.load_plugin(plugin)
         strategy = registry.get(job.strategy)(**job.kwargs)
         record["hyperparameters"] = strategy.hyperparameters()
-        table = open_table(job.table, job.data_dir).own_seal()  # runs in threads share the loaded arrays, not the seal
-        record["provenance"] = {**record["provenance"], "table": table_provenance(table)}
-        space = NB201Space()
-        oracle = TabularOracle(table, job.dataset, job.epochs, job.budget, log)
+        space = get_space(job.space)
+        benchmark = space.open_benchmark(job.table, job.data_dir).own_seal()  # runs in threads share the data, not the seal
+        record["provenance"] = {**record["provenance"], **benchmark.provenance()}
+        oracle = TabularOracle(benchmark, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
         problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,
                           checkpoint_path=checkpoint, device=job.device)
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
-        with table.sealed(), run_time_limit(job.max_run_seconds) as mechanism:
+        with benchmark.sealed(), run_time_limit(job.max_run_seconds) as mechanism:
             record["provenance"] = {**record["provenance"], "time_limit_enforced": True, "time_limit_mode": mechanism}
             arch = strategy.search(problem, rng, log)
         search_wall = time.perf_counter() - t0
@@ -113,14 +112,14 @@ def run_job(job: Job) -> dict[str, Any]:
                                 **getattr(strategy, "runtime_provenance", {})}
         if not space.is_member(arch):
             raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
-        record["final"] = evaluate_everywhere(table, arch, job.dataset, job.evaluate_on)
+        record["final"] = evaluate_everywhere(benchmark, arch, job.dataset, job.evaluate_on)
         selections = getattr(strategy, "selections", None)  # several cells from one search (BaLeNAS-TF)
         if selections:
-            record["final"]["selections"] = {key: evaluate_everywhere(table, cell, job.dataset, job.evaluate_on)
+            record["final"]["selections"] = {key: evaluate_everywhere(benchmark, cell, job.dataset, job.evaluate_on)
                                              for key, cell in selections.items()}
             record["selection"] = strategy.selection.as_record()
         record["search"] = {"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds}
-        annotate_genotypes(log.rows, table, job.dataset)
+        benchmark.annotate(log.rows, job.dataset)
         record["status"] = "done"
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)  # a finished run needs no resume point
@@ -169,15 +168,12 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
     _WATCHING_PARENT = True
 
 
-def open_table(choice: str, data_dir: str | None) -> Any:
-    """The NB201 table a run reads: the data search (``auto``) or the package's embedded table."""
-    from spaces.nb201.table import load_table
+def open_table(choice: str, data_dir: str | None, space: str = "nb201") -> Any:
+    """The benchmark a run of ``space`` reads (NB201: the data search, ``auto``, or the package's
+    embedded table; NB301: the surrogate in the data directory)."""
+    from spaces import get_space
 
-    if choice == "embedded":
-        from spaces.nb201.embedded import EMBEDDED_TABLE
-
-        return load_table(path=EMBEDDED_TABLE)
-    return load_table(data_dir)
+    return get_space(space).open_benchmark(choice, data_dir)
 
 
 def skeleton_record(job: Job) -> dict[str, Any]:
@@ -200,37 +196,12 @@ def crashed_record(job: Job, cause: BaseException) -> dict[str, Any]:
             "timing": {"started_at": now, "finished_at": now, "search_wall_time_s": None}}
 
 
-def annotate_genotypes(rows: list[dict[str, Any]], table: Any, dataset: str) -> None:
-    """Add the table's accuracy of each epoch's derived cell, *after* the search, for plots only."""
-    from spaces.nb201.codec import Arch
-
-    for row in rows:
-        if "genotype" in row:
-            arch = Arch.from_str(row["genotype"])
-            row["table_valid_acc"] = table.query(arch, dataset, "valid", 200)
-            row["table_test_acc"] = table.query(arch, dataset, "test", 200)
-
-
-def evaluate_everywhere(table: Any, arch: Any, dataset: str, evaluate_on: tuple[str, ...]) -> dict[str, Any]:
-    """:func:`final_evaluation` on the search dataset, plus ``transfer`` to each of ``evaluate_on``."""
-    result = final_evaluation(table, arch, dataset)
+def evaluate_everywhere(benchmark: Any, arch: Any, dataset: str, evaluate_on: tuple[str, ...]) -> dict[str, Any]:
+    """The benchmark's final evaluation on the search dataset, plus ``transfer`` to each of ``evaluate_on``."""
+    result = benchmark.final_evaluation(arch, dataset)
     if evaluate_on:
-        result["transfer"] = {d: final_evaluation(table, arch, d) for d in evaluate_on}
+        result["transfer"] = {d: benchmark.final_evaluation(arch, d) for d in evaluate_on}
     return result
-
-
-def final_evaluation(table: Any, arch: Any, dataset: str) -> dict[str, Any]:
-    """The found cell's 200-epoch valid and test accuracy and its cost, read after the search."""
-    cost = table.cost(arch, dataset)
-    return {
-        "arch": arch.to_str(),
-        "arch_index": table.index_of(arch),
-        "valid_acc": table.query(arch, dataset, "valid", 200),
-        "test_acc": table.query(arch, dataset, "test", 200),
-        "params_M": cost.params_M,
-        "flops_M": cost.flops_M,
-        "train_time_s": cost.train_time_s,
-    }
 
 
 def pending_jobs(jobs: list[Job], results_dir: Path) -> tuple[list[Job], int]:
@@ -356,7 +327,7 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
         summary.reused, todo = len(todo) - len(remaining), remaining
     if not todo:
         return summary
-    open_table(config.table, config.data_dir)  # fail once, clearly, before fanning out; also builds the cache
+    open_table(config.table, config.data_dir, config.space)  # fail once, clearly, before fanning out; also builds the cache
     bar = _progress_bar(len(todo), config.name, progress)
     pending = {job.run_id: job for job in todo}
 

@@ -49,10 +49,10 @@ HARD_QUERY_CAP = 100_000
 
 
 class TabularOracle:
-    """Validation accuracy from a tabular benchmark, charged against the budget.
+    """Validation accuracy from a benchmark (a table or a surrogate), charged against the budget.
 
-    Each call costs one query and, for 200-epoch queries, the cell's tabulated training time
-    in simulated seconds. A call that would exceed either limit, or :data:`HARD_QUERY_CAP`,
+    Each call costs one query and, for queries at the benchmark's ``timed_epochs`` (NB201: 200,
+    NB301: 98), the cell's tabulated (or predicted) training time in simulated seconds. A call that would exceed either limit, or :data:`HARD_QUERY_CAP`,
     raises :class:`BudgetExhausted` and costs nothing.
     """
 
@@ -62,6 +62,7 @@ class TabularOracle:
         self.epochs = epochs
         self.budget = budget
         self._log = log
+        self._timed = epochs == getattr(table, "timed_epochs", 200)
         self.n_queries = 0
         self.simulated_seconds = 0.0
         self.incumbent: Any = None
@@ -73,7 +74,7 @@ class TabularOracle:
             raise BudgetExhausted(f"query budget of {self.budget.max_queries} spent")
         if self.n_queries >= HARD_QUERY_CAP:
             raise BudgetExhausted(f"the hard cap of {HARD_QUERY_CAP} queries per run was reached")
-        seconds = self._table.train_time(arch, self.dataset) if self.epochs == 200 else 0.0
+        seconds = self._table.train_time(arch, self.dataset) if self._timed else 0.0
         if self.budget.max_seconds is not None and self.simulated_seconds + seconds > self.budget.max_seconds:
             raise BudgetExhausted(f"time budget of {self.budget.max_seconds} simulated seconds spent")
         valid = self._table.query(arch, self.dataset, Split.VALID, self.epochs)
@@ -85,7 +86,7 @@ class TabularOracle:
             step=self.n_queries,
             arch=arch.to_str(),
             valid_acc=valid,
-            simulated_time_s=self.simulated_seconds if self.epochs == 200 else None,
+            simulated_time_s=self.simulated_seconds if self._timed else None,
             incumbent=self.incumbent.to_str(),
             incumbent_valid_acc=self.incumbent_valid,
         )

@@ -35,7 +35,7 @@ EdgeWeights = tuple["torch.Tensor", "list[int] | None"]
 #: computes the architecture gradient at the distribution's current sample: ``() -> (grads, valid logits)``
 GradientClosure = Callable[[], tuple[list["torch.Tensor"], "torch.Tensor"]]
 
-SHAPE = (6, 5)  # NB201: six edges, five ops (``none`` included)
+SHAPE = (6, 5)  # the default: NB201's six edges, five ops (``none`` included); spaces pass their own
 
 
 class ArchDistribution(abc.ABC):
@@ -50,15 +50,15 @@ class ArchDistribution(abc.ABC):
         self.noise: torch.Generator | None = None
 
     # ---- construction -----------------------------------------------------------------------
-    def init(self, generator: torch.Generator, device: Any, n_valid: int) -> None:
-        """Create the parameters on ``device`` (1e-3 N(0,1), as DARTS) and the optimizer.
+    def init(self, generator: torch.Generator, device: Any, n_valid: int, shape: tuple[int, ...] = SHAPE) -> None:
+        """Create the parameters of the space's ``shape`` on ``device`` (1e-3 N(0,1), as DARTS) and the optimizer.
 
         ``n_valid`` is the number of search-valid images (Variational Adam's dataset size N).
         """
         import torch
 
         self.n_valid = n_valid
-        self.params = [(1e-3 * torch.randn(SHAPE, generator=generator)).to(device).requires_grad_()]
+        self.params = [(1e-3 * torch.randn(shape, generator=generator)).to(device).requires_grad_()]
         self.optimizer = self.make_optimizer()
 
     @abc.abstractmethod

@@ -180,6 +180,9 @@ class DrNAS(OneShotStrategy):
 
         if not self.progressive:
             return super().make_supernet(num_classes, generator)
+        if self.search_space.name != "nb201":
+            raise ValueError(f"progressive DrNAS (partial channels, pruning) is built for nb201 only, not space "
+                             f"{self.search_space.name!r}; set progressive = false")
         for width in (self.channels, 2 * self.channels, 4 * self.channels):
             if width % self.pc_k[0] or width % self.pc_k[1]:
                 raise ValueError(f"pc_k {self.pc_k!r} must divide every stage width (channels = {self.channels})")

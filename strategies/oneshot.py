@@ -20,11 +20,10 @@ Randomness: one generator per purpose (split, supernet init, architecture init, 
 architecture noise, Hessian probe), derived from (run seed, purpose, epoch) by
 :class:`nas_core.streams.Streams`; torch's global RNG is never read.
 
-Scales: ``paper`` is the published protocol (C=16, N=5, 32x32, all 25k/25k images, batch 64);
-``cpu`` is the cheapest preset found under which DARTS-V1 collapses on 2 CPU cores (C=8, N=5,
-8x8 images, 250 + 250 images per class, batch 64, 30 epochs: 1,170 steps; see docs/oneshot.md
-for the measurements); ``smoke`` is the former CPU preset (C=8, N=1), where DARTS does not collapse,
-kept for quick checks. The found cell is a real NB201 cell in every case.
+Spaces: the supernet, the architecture-parameter shape, the derivation rule and the scale
+presets (``paper``, ``cpu``, ``smoke``) all come from ``problem.space``
+(:class:`spaces.base.SearchSpace`), so the same strategies search NB201 and the DARTS space.
+A strategy that exists for one space only says so in :attr:`OneShotStrategy.spaces`.
 """
 from __future__ import annotations
 
@@ -39,15 +38,8 @@ import numpy as np
 
 from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
-from spaces.nb201.codec import Arch
 from strategies.base import Strategy
 from strategies.distributions import ArchDistribution
-
-SCALES: dict[str, dict[str, Any]] = {
-    "paper": {"channels": 16, "cells_per_stage": 5, "image_size": 32, "per_class": None, "batch_size": 64},
-    "cpu": {"channels": 8, "cells_per_stage": 5, "image_size": 8, "per_class": 250, "batch_size": 64, "epochs": 30},
-    "smoke": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 250, "batch_size": 64, "epochs": 10},
-}
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -66,6 +58,8 @@ class OneShotStrategy(Strategy):
     #: class attributes (not hyperparameters) so that existing run keys stay as they are; DrNAS sets both
     nesterov: bool = True
     lr_schedule: str = "step"
+    #: the spaces this strategy can search (``None``: every space); others are refused with a clear error
+    spaces: tuple[str, ...] | None = None
 
     def __init__(self, epochs: int = 50, batch_size: int = 64, channels: int = 16, cells_per_stage: int = 5,
                  image_size: int = 32, per_class: int | None = None, w_lr: float = 0.025, w_lr_min: float = 0.001,
@@ -100,13 +94,15 @@ class OneShotStrategy(Strategy):
         """Called once the last epoch is done (BaLeNAS-TF selects cells here)."""
 
     # ---- the loop -----------------------------------------------------------------------------
-    def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Arch:
+    def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         import torch
         import torch.nn.functional as F
 
         from spaces.datasets import dataset_info
         from spaces.search_data import SearchData
 
+        self.space = problem.space
+        self.check_space(self.space.name)
         streams = Streams(int(rng.integers(2**63 - 1)))
         device = resolve_device(problem.device)
         self.device_used = str(device)  # the runner stamps it on the record's provenance
@@ -138,8 +134,8 @@ class OneShotStrategy(Strategy):
             self.flush_finite_checks()
             stats = totals.cpu().numpy() / max(1, data.steps_per_epoch)
             self.end_epoch(ctx, data, device)
-            arch = self.distribution.derive()
-            row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": arch.count("skip_connect"),
+            arch = self.space.derive(self.distribution)
+            row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": self.space.skip_connections(arch),
                    "train_loss": stats[0], "train_acc": 100 * stats[1], "valid_loss": stats[2], "valid_acc": 100 * stats[3],
                    "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.distribution.describe()}
             if self.hessian_every and ((epoch + 1) % self.hessian_every == 0 or epoch + 1 == self.epochs):
@@ -150,7 +146,12 @@ class OneShotStrategy(Strategy):
             if problem.epoch_callback is not None:
                 problem.epoch_callback(epoch + 1)
         self.after_search(problem, streams, log)
-        return self.distribution.derive()
+        return self.space.derive(self.distribution)
+
+    def check_space(self, space: str) -> None:
+        """Refuse a space this strategy is not built for, naming the ones it is."""
+        if self.spaces is not None and space not in self.spaces:
+            raise ValueError(f"{type(self).__name__} searches {list(self.spaces)} only, not space {space!r}")
 
     def begin_epoch(self, ctx: LoopContext) -> None:
         """Before the epoch's steps (progressive DrNAS changes its supernet here between stages)."""
@@ -167,25 +168,34 @@ class OneShotStrategy(Strategy):
         from strategies.cuda_graphs import compile_requested, graphs_enabled
 
         self.supernet = self.make_supernet(num_classes, streams.torch_generator("supernet_init")).to(device)
-        self.compiled_cells = graphs_enabled(device) and compile_requested()
+        self.compiled_cells = graphs_enabled(device) and compile_requested() and getattr(self.supernet, "cuda_graphable", False)
         self.wrap_supernet()
         self.distribution = self.make_distribution()
-        self.distribution.init(streams.torch_generator("arch_init"), device, n_valid)
+        self.distribution.init(streams.torch_generator("arch_init"), device, n_valid, self.search_space.arch_shape)
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
                                      nesterov=self.nesterov and self.w_momentum > 0, weight_decay=self.w_weight_decay)
 
     def make_supernet(self, num_classes: int, generator: Any) -> Any:
-        """The weight-sharing supernet (progressive DrNAS builds partial-channel cells instead)."""
-        from spaces.nb201.supernet import Supernet
+        """The space's weight-sharing supernet (progressive DrNAS builds partial-channel cells instead)."""
+        return self.search_space.make_supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator)
 
-        return Supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator)
+    @property
+    def search_space(self) -> Any:
+        """The space being searched (NB201 for a loop driven piecewise, as some tests do)."""
+        space = self.__dict__.get("space")
+        if space is None:
+            from spaces import get_space
+
+            space = self.space = get_space("nb201")
+        return space
 
     def wrap_supernet(self) -> None:
         """:attr:`net`, what the training passes call: the supernet, or its CUDA-graph replays on a GPU."""
         from strategies.cuda_graphs import GraphedSupernet, graphs_enabled
 
         device = next(self.supernet.parameters()).device
-        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) else self.supernet
+        graphable = getattr(self.supernet, "cuda_graphable", False)  # the captured passes are the NB201 cells'
+        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) and graphable else self.supernet
         self.cuda_graphs = self.net is not self.supernet
 
     def rebuild_weight_optimizer(self, old_params: list[Any]) -> None:

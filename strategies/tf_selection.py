@@ -1,7 +1,8 @@
 """BaLeNAS-TF's training-free selection from a learned distribution (ALGORITHMS.md, "BaLeNAS-TF").
 
-After a BaLeNAS search, draw ``draws`` cells from q = N(mu, sigma^2): alpha ~ q, then argmax
-per edge (``none`` included). The first K draws are the sample of size K, so the samples are
+After a BaLeNAS search, draw ``draws`` cells from q = N(mu, sigma^2): alpha ~ q, then the
+space's derivation of that alpha (NB201: argmax per edge, ``none`` included; DARTS space: the
+standard two-strongest-inputs rule on softmax(alpha)). The first K draws are the sample of size K, so the samples are
 nested (K = 10 is a prefix of K = 50, which is a prefix of K = 100) and one set of draws serves
 every K. Each distinct cell is scored once per proxy -- from the whole-space cache when it holds
 the cell, else on the fly with the same network and seeds (:func:`strategies.proxies.cache.scores_of`)
@@ -15,7 +16,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from spaces.nb201.codec import Arch
 
 
 def selection_key(proxy: str, k: int) -> str:
@@ -43,10 +43,10 @@ def check_selection_options(proxies: list[str], draws: int, ks: list[int], selec
 class Selection:
     """The draws, how many distinct cells each sample holds, every score, and the chosen cells."""
 
-    draws: list[Arch]
+    draws: list[Any]
     distinct: dict[int, int]
-    scores: dict[str, dict[Arch, float]] = field(default_factory=dict)
-    chosen: dict[str, Arch] = field(default_factory=dict)
+    scores: dict[str, dict[Any, float]] = field(default_factory=dict)
+    chosen: dict[str, Any] = field(default_factory=dict)
 
     def as_record(self) -> dict[str, Any]:
         """JSON for the run record (cells as arch strings)."""
@@ -58,16 +58,19 @@ class Selection:
         }
 
 
-def draw_cells(mu: Any, sigma: Any, generator: Any, draws: int) -> list[Arch]:
-    """``draws`` cells: argmax per edge of alpha = mu + sigma eps, eps ~ N(0, I) from ``generator``."""
+def draw_cells(mu: Any, sigma: Any, generator: Any, draws: int, space: Any = None) -> list[Any]:
+    """``draws`` cells: ``space.derive_from_alpha`` of alpha = mu + sigma eps, eps ~ N(0, I) from ``generator``."""
     import torch
 
+    from spaces import get_space
+
+    space = space or get_space("nb201")
     eps = torch.randn((draws, *mu.shape), generator=generator, dtype=mu.dtype)
     alphas = mu.unsqueeze(0) + sigma.unsqueeze(0) * eps
-    return [Arch(tuple(int(i) for i in row)) for row in alphas.argmax(dim=-1)]
+    return [space.derive_from_alpha(alpha) for alpha in alphas]
 
 
-def best_of(cells: list[Arch], scores: dict[Arch, float]) -> Arch:
+def best_of(cells: list[Any], scores: dict[Any, float]) -> Any:
     best, best_score = cells[0], -math.inf
     for arch in cells:
         score = scores[arch]
@@ -78,14 +81,16 @@ def best_of(cells: list[Arch], scores: dict[Arch, float]) -> Arch:
 
 
 def select_from_distribution(mu: Any, sigma: Any, generator: Any, draws: int, proxies: list[str], ks: list[int],
-                             dataset: str, data_dir: str | None = None) -> Selection:
-    from strategies.proxies.cache import scores_of
+                             dataset: str, data_dir: str | None = None, space: Any = None) -> Selection:
+    from spaces import get_space
+    from strategies.proxies.cache import score_archs
     from strategies.proxies.scoring import ScoringSetup
 
-    cells = draw_cells(mu, sigma, generator, draws)
+    space = space or get_space("nb201")
+    cells = draw_cells(mu, sigma, generator, draws, space)
     selection = Selection(draws=cells, distinct={k: len(set(cells[:k])) for k in ks})
     for proxy in proxies:
-        scores = scores_of(ScoringSetup(proxy, dataset, data_dir=data_dir), cells[: max(ks)])
+        scores = score_archs(space, ScoringSetup(proxy, dataset, data_dir=data_dir), cells[: max(ks)])
         selection.scores[proxy] = scores
         for k in ks:
             selection.chosen[selection_key(proxy, k)] = best_of(cells[:k], scores)

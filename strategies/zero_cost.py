@@ -36,12 +36,12 @@ class ZeroCostNAS(Strategy):
         self.batch_seed = batch_seed
 
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
-        from strategies.proxies.cache import scores_of
+        from strategies.proxies.cache import score_archs
         from strategies.proxies.scoring import ScoringSetup
 
         setup = ScoringSetup(self.proxy, problem.dataset, self.init_seed, self.batch_seed, data_dir=problem.data_dir)
         candidates = [problem.space.sample(rng) for _ in range(self.k)]
-        seen = scores_of(setup, candidates)
+        seen = score_archs(problem.space, setup, candidates)
         best, best_score = None, -math.inf
         for step, arch in enumerate(candidates, start=1):
             score = seen[arch]

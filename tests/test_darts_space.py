@@ -193,7 +193,7 @@ def test_search_supernet_is_seeded_differentiable_and_feeds_the_derivation():
     alpha_n = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=g)).requires_grad_()
     alpha_r = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=g)).requires_grad_()
     x, y = torch.randn(4, 3, 16, 16, generator=g), torch.randint(0, 10, (4,), generator=g)
-    logits = a(x, torch.softmax(alpha_n, -1), torch.softmax(alpha_r, -1))
+    logits = a(x, torch.stack([torch.softmax(alpha_n, -1), torch.softmax(alpha_r, -1)]))
     assert logits.shape == (4, 10)
     grad_n, grad_r = torch.autograd.grad(F.cross_entropy(logits, y), [alpha_n, alpha_r])
     assert grad_n.abs().sum() > 0 and grad_r.abs().sum() > 0
@@ -202,7 +202,34 @@ def test_search_supernet_is_seeded_differentiable_and_feeds_the_derivation():
     # weights that pick one op per edge make the supernet compute exactly that sum of ops
     one_hot = torch.zeros(len(EDGES), len(OPS))
     one_hot[:, OPS.index("skip_connect")] = 1.0
-    assert torch.isfinite(a(x, one_hot, one_hot)).all()
+    assert torch.isfinite(a(x, torch.stack([one_hot, one_hot]))).all()
+
+
+@pytest.mark.parametrize("chosen", [False, True])
+def test_fast_darts_supernet_equals_the_per_op_reference(chosen):
+    """Shared ReLU and pools, ``none`` skipped: same loss and same alpha and weight gradients
+    as computing every op of every edge (and the same for GDAS's one-op-per-edge passes)."""
+    import torch
+    import torch.nn.functional as F
+
+    from spaces.darts.supernet import DartsSupernet
+
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(6, 3, 16, 16, generator=g), torch.randint(0, 10, (6,), generator=g)
+    alpha = (1e-3 * torch.randn(2, len(EDGES), len(OPS), generator=g)).requires_grad_()
+    pick = torch.randint(0, len(OPS), (2, len(EDGES)), generator=g).tolist() if chosen else None
+    results = []
+    for impl in ("plain", "fast"):
+        net = DartsSupernet(10, 4, 5, generator=3, impl=impl)
+        loss = F.cross_entropy(net(x, torch.softmax(alpha, -1), pick), y)
+        params = [alpha, *net.parameters()]
+        grads = torch.autograd.grad(loss, params, allow_unused=True)  # GDAS: unchosen ops get no gradient
+        results.append((loss.detach(), [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]))
+    (loss_p, grads_p), (loss_f, grads_f) = results
+    assert torch.allclose(loss_p, loss_f, atol=1e-6)
+    assert len(grads_p) == len(grads_f)
+    for gp, gf in zip(grads_p, grads_f):
+        assert torch.allclose(gp, gf, atol=1e-5, rtol=1e-4)
 
 
 def test_search_supernet_has_the_darts_search_models_parameter_count():

@@ -143,6 +143,33 @@ def mutate(genotype: Genotype, rng: np.random.Generator) -> Genotype:
     return Genotype(tuple(cells["normal"]), tuple(cells["reduce"]))
 
 
+def neighbours(genotype: Genotype) -> list[Genotype]:
+    """Every genotype one :func:`mutate` step away: one edge's op changed, or one edge's input
+    moved to an earlier node its node does not use yet (in a fixed order, no duplicates)."""
+    found: dict[Genotype, None] = {}
+    for kind in ("normal", "reduce"):
+        cell = genotype.normal if kind == "normal" else genotype.reduce
+        for slot, (op, src) in enumerate(cell):
+            node, other = 2 + slot // 2, cell[slot ^ 1][1]
+            changed = [(o, src) for o in GENOTYPE_OPS if o != op]
+            changed += [(op, i) for i in range(node) if i not in (src, other)]
+            for pair in changed:
+                new = list(cell)
+                new[slot] = pair
+                cells = {"normal": genotype.normal, "reduce": genotype.reduce, kind: tuple(new)}
+                found.setdefault(Genotype(cells["normal"], cells["reduce"]), None)
+    return list(found)
+
+
+def canonical(genotype: Genotype) -> Genotype:
+    """The two (op, input) pairs of each node in input order: the order within a node is no
+    part of the architecture (it computes the same sum, and NAS-Bench-301 encodes it the same)."""
+    def cell(pairs: Cell) -> Cell:
+        return tuple(p for k in range(N_NODES) for p in sorted(pairs[2 * k: 2 * k + 2], key=lambda p: (p[1], p[0])))
+
+    return Genotype(cell(genotype.normal), cell(genotype.reduce))
+
+
 def derive_cell(weights: np.ndarray) -> Cell:
     """The standard DARTS derivation from edge weights [14, 8] (``none`` first): per node, the 2
     incoming edges with the largest weight of a non-``none`` op, each with that op (ties: lower index)."""

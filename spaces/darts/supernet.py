@@ -3,9 +3,24 @@
 ``layers`` cells (8), C = 16 with a stem of 3C; reduction cells at 1/3 and 2/3 of the depth
 double the width. Every cell has 14 mixed edges; edge e from node j computes
 ``sum_k w[e, k] * op_k(state_j)`` over all 8 ops (``none`` included), with BN without affine
-parameters, as in the DARTS search model. Normal and reduction cells take separate edge-weight
-matrices ([14, 8] each) from the strategy, so any distribution (softmax, Gaussian or Dirichlet
-samples) drives it. Nodes 2..5 sum their incoming edges; the cell outputs their concatenation.
+parameters and a BN after each pool, as in the DARTS repository's ``model_search.py``. Normal
+and reduction cells take separate edge-weight matrices, passed together as one tensor
+``[2, 14, 8]`` (normal first), so any distribution (softmax, Gaussian or Dirichlet samples)
+drives it through the same seam as on NB201. Nodes 2..5 sum their incoming edges; the cell
+outputs their concatenation.
+
+Two implementations of the same function over the same parameters, chosen by ``impl``:
+
+* ``plain``: every op of every edge computed on its own (the DARTS repository's way);
+* ``fast``: per source node one ReLU shared by every op that starts with one (the separable
+  and dilated convolutions and the factorized reduction of all edges leaving it), and one
+  max pool + BN and one average pool + BN shared by those edges (a pool and a train-mode BN
+  without affine parameters give the same output for the same input); ``none`` is skipped
+  (its output is zero, and so is its weight's gradient). Same outputs and gradients, fewer
+  kernels; ``harness/bench_darts.py`` measures the ratio.
+
+``chosen`` ([2][14] op indices, GDAS) computes only the chosen op of each edge; the other ops
+add their hard weight (zero-valued, carrying gradient), as GDAS's reference code does.
 
 Initialisation reads only the ``generator`` it is given: modules are built on the meta device
 and every convolution and linear layer gets PyTorch's default uniform init from that generator,
@@ -13,51 +28,122 @@ so the same seed gives the same supernet and torch's global RNG is never touched
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from spaces.darts.genotype import CONCAT, EDGES, OPS
 from spaces.darts.network import FactorizedReduce, ReLUConvBN, init_from, make_op
 
+IMPLS = ("fast", "plain")
+POOLS = tuple(i for i, name in enumerate(OPS) if "pool" in name)
+NONE = OPS.index("none")
+SKIP = OPS.index("skip_connect")
+
+
+def search_op(name: str, c: int, stride: int) -> nn.Module:
+    """A search-model op: affine-free BN, and a BN after each pool (``model_search.py``)."""
+    op = make_op(name, c, stride, affine=False)
+    if "pool" in name:
+        op = nn.Sequential(op, nn.BatchNorm2d(c, affine=False))
+    return op
+
 
 class MixedOp(nn.Module):
     def __init__(self, c: int, stride: int) -> None:
         super().__init__()
-        self.ops = nn.ModuleList(make_op(name, c, stride, affine=False) for name in OPS)
+        self.ops = nn.ModuleList(search_op(name, c, stride) for name in OPS)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: int | None = None) -> torch.Tensor:
+        if chosen is not None:
+            return sum(w * op(x) if k == chosen else w for k, (w, op) in enumerate(zip(weights, self.ops)))
         return sum(w * op(x) for w, op in zip(weights, self.ops))
 
 
+def after_relu(op: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A ReLU-first op (sep/dil conv, factorized reduction) applied to an input already through its ReLU."""
+    if isinstance(op, FactorizedReduce):
+        return op.bn(torch.cat([op.conv_1(x), op.conv_2(x[:, :, 1:, 1:])], dim=1))
+    first, *rest = list(op.children())
+    layers = rest if isinstance(first, nn.ReLU) else list(first.children())[1:] + rest  # SepConv: its first DilConv
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
 class SearchCell(nn.Module):
-    def __init__(self, c_prev_prev: int, c_prev: int, c: int, reduction: bool, reduction_prev: bool) -> None:
+    def __init__(self, c_prev_prev: int, c_prev: int, c: int, reduction: bool, reduction_prev: bool,
+                 impl: str = "fast") -> None:
         super().__init__()
-        self.reduction = reduction
+        self.reduction, self.impl = reduction, impl
         self.preprocess0 = (FactorizedReduce(c_prev_prev, c, affine=False) if reduction_prev
                             else ReLUConvBN(c_prev_prev, c, 1, 1, 0, affine=False))
         self.preprocess1 = ReLUConvBN(c_prev, c, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(MixedOp(c, 2 if reduction and src < 2 else 1) for _, src in EDGES)
+        if impl == "fast":  # one pool + BN per source node, shared by its out-edges
+            self.shared_pools = nn.ModuleList(
+                nn.ModuleList(nn.BatchNorm2d(c, affine=False) for _ in POOLS) for _ in range(1 + len(CONCAT)))
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor,
+                chosen: Sequence[int] | None = None) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
+        run_edge = self._plain_edge if self.impl == "plain" else self._fast_edge
+        cache: dict[tuple[int, int], torch.Tensor] = {}
         e = 0
         for node in range(2, 2 + len(CONCAT)):
             total = 0
             for src in range(node):
-                total = total + self.edges[e](states[src], weights[e])
+                total = total + run_edge(e, src, states[src], weights[e], None if chosen is None else chosen[e], cache)
                 e += 1
             states.append(total)
         return torch.cat([states[i] for i in CONCAT], dim=1)
 
+    def _plain_edge(self, e: int, src: int, x: torch.Tensor, w: torch.Tensor, chosen: int | None,
+                    cache: dict) -> torch.Tensor:
+        return self.edges[e](x, w, chosen)
+
+    def _fast_edge(self, e: int, src: int, x: torch.Tensor, w: torch.Tensor, chosen: int | None,
+                   cache: dict) -> torch.Tensor:
+        stride = 2 if self.reduction and src < 2 else 1
+        total: torch.Tensor | int = 0
+        for k, op in enumerate(self.edges[e].ops):
+            if chosen is not None and k != chosen:
+                total = total + w[k]
+                continue
+            if k == NONE:
+                continue  # zero output, zero gradient
+            if k == SKIP and stride == 1:
+                out = x
+            elif k in POOLS:
+                key = (src, k)
+                if key not in cache:
+                    pool = op[0]
+                    pooled = (F.max_pool2d(x, 3, stride, 1) if isinstance(pool, nn.MaxPool2d)
+                              else F.avg_pool2d(x, 3, stride, 1, count_include_pad=False))
+                    cache[key] = self.shared_pools[src][POOLS.index(k)](pooled)
+                out = cache[key]
+            else:
+                key = (src, -1)
+                if key not in cache:
+                    cache[key] = F.relu(x)
+                out = after_relu(op, cache[key])
+            total = total + w[k] * out
+        return total  # type: ignore[return-value]
+
 
 class DartsSupernet(nn.Module):
-    """``forward(x, normal_weights [14, 8], reduce_weights [14, 8]) -> logits``."""
+    """``forward(x, weights [2, 14, 8] (normal, reduce), chosen=None) -> logits``."""
 
     def __init__(self, num_classes: int = 10, channels: int = 16, layers: int = 8, stem_multiplier: int = 3,
-                 generator: torch.Generator | int = 0) -> None:
+                 generator: torch.Generator | int = 0, impl: str = "fast") -> None:
         super().__init__()
+        if impl not in IMPLS:
+            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         if not isinstance(generator, torch.Generator):
             generator = torch.Generator().manual_seed(int(generator))
+        self.impl = impl
         with torch.device("meta"):
             c_curr = stem_multiplier * channels
             self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
@@ -68,7 +154,7 @@ class DartsSupernet(nn.Module):
                 reduction = i in (layers // 3, 2 * layers // 3)
                 if reduction:
                     c_curr *= 2
-                self.cells.append(SearchCell(c_prev_prev, c_prev, c_curr, reduction, reduction_prev))
+                self.cells.append(SearchCell(c_prev_prev, c_prev, c_curr, reduction, reduction_prev, impl))
                 reduction_prev = reduction
                 c_prev_prev, c_prev = c_prev, len(CONCAT) * c_curr
             self.classifier = nn.Linear(c_prev, num_classes)
@@ -79,8 +165,11 @@ class DartsSupernet(nn.Module):
         """PyTorch's default init, drawn from ``generator`` only (:func:`spaces.darts.network.init_from`)."""
         init_from(self, generator)
 
-    def forward(self, x: torch.Tensor, normal_weights: torch.Tensor, reduce_weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, chosen: Sequence[Sequence[int]] | None = None) -> torch.Tensor:
+        if weights.shape != (2, len(EDGES), len(OPS)):
+            raise ValueError(f"DARTS edge weights must have shape (2, {len(EDGES)}, {len(OPS)}), got {tuple(weights.shape)}")
         s0 = s1 = self.stem(x)
         for cell in self.cells:
-            s0, s1 = s1, cell(s0, s1, reduce_weights if cell.reduction else normal_weights)
+            kind = 1 if cell.reduction else 0
+            s0, s1 = s1, cell(s0, s1, weights[kind], None if chosen is None else chosen[kind])
         return self.classifier(s1.mean(dim=(2, 3)))

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from nas_core.paths import ENV_DATA, DataNotFoundError, cache_dir, resolve_data_dir
+from spaces.base import Benchmark
 from spaces.nb201.codec import N_CELLS, Arch
 from spaces.nb201.importers import DATASETS, MAIN_CSV, import_csvs
 from nas_core.splits import Split
@@ -52,8 +53,12 @@ def _not_an_arch(value: Any) -> TypeError:
     return TypeError(f"expected an Arch, got {type(value).__name__} {value!r:.80}; parse a string with Arch.from_str")
 
 
-class NB201Table:
-    """Query interface over the columns of one imported table."""
+class NB201Table(Benchmark):
+    """Query interface over the columns of one imported table; the NB201 space's benchmark."""
+
+    kind = "tabular"
+    #: NB201 tabulates training time for the 200-epoch runs only
+    timed_epochs = 200
 
     def __init__(self, columns: dict[str, np.ndarray], header: dict[str, Any] | None = None) -> None:
         self.header = header or {}
@@ -162,6 +167,31 @@ class NB201Table:
             f"the imported table has no {split.value} accuracy for {dataset} at {epochs} epochs "
             f"(its source file was absent at import); available: {have}"
         )
+
+    # ---- the benchmark protocol (spaces.base.Benchmark) ------------------------------------
+    def final_evaluation(self, arch: Arch, dataset: str) -> dict[str, Any]:
+        """The found cell's 200-epoch valid and test accuracy and its cost, read after the search."""
+        cost = self.cost(arch, dataset)
+        return {
+            "arch": arch.to_str(),
+            "arch_index": self.index_of(arch),
+            "valid_acc": self.query(arch, dataset, "valid", 200),
+            "test_acc": self.query(arch, dataset, "test", 200),
+            "params_M": cost.params_M,
+            "flops_M": cost.flops_M,
+            "train_time_s": cost.train_time_s,
+        }
+
+    def annotate(self, rows: list[dict[str, Any]], dataset: str) -> None:
+        """Each epoch's derived cell's 200-epoch valid and test accuracy, for plots only."""
+        for row in rows:
+            if "genotype" in row:
+                arch = Arch.from_str(row["genotype"])
+                row["table_valid_acc"] = self.query(arch, dataset, "valid", 200)
+                row["table_test_acc"] = self.query(arch, dataset, "test", 200)
+
+    def provenance(self) -> dict[str, Any]:
+        return {"table": table_provenance(self)}
 
     # ---- test-split seal -----------------------------------------------------------------
     def own_seal(self) -> "NB201Table":

@@ -21,6 +21,7 @@ import numpy as np
 
 from nas_core.paths import REPO_ROOT
 from spaces.nb201.codec import N_CELLS, Arch
+from strategies.proxies.registry import get_proxy
 from strategies.proxies.scoring import SCORING_VERSION, ScoringSetup
 
 ENV_SCORES = "NAS_HARNESS_SCORES"
@@ -176,3 +177,19 @@ def cache_meta(setup: ScoringSetup, directory: Path | None = None) -> dict[str, 
         return {}
     with np.load(path, allow_pickle=False) as z:
         return json.loads(str(z["meta"]))
+
+
+def score_archs(space: Any, setup: ScoringSetup, archs: Iterable[Any]) -> dict[Any, float]:
+    """Proxy score of each distinct architecture of ``archs`` in ``space``.
+
+    A space with a whole-space score cache (NB201: ``has_proxy_cache``) goes through
+    :func:`scores_of`; any other space builds its ``proxy_network(arch, init_seed,
+    num_classes)`` per architecture and scores it with the setup's batch, so one genotype
+    gets the same score in every run that uses the same seeds."""
+    from strategies.proxies.scoring import proxy_batch
+
+    if getattr(space, "has_proxy_cache", False):
+        return scores_of(setup, archs)
+    spec, batch = get_proxy(setup.proxy), proxy_batch(setup)
+    return {arch: float(spec.fn(space.proxy_network(arch, setup.init_seed, setup.num_classes), batch))
+            for arch in dict.fromkeys(archs)}

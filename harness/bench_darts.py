@@ -1,0 +1,75 @@
+"""``nas-harness bench darts``: one DARTS first-order search step on the DARTS-space supernet,
+fast vs the straightforward per-op reference (issue 12, item 6).
+
+The supernet of the DARTS search protocol (8 cells, C = 16, 10 classes), batch 64 of 32x32
+images, 2 intra-op threads; a step is a weight step (SGD) on a train batch then an alpha step
+(Adam) on a valid batch, as the DARTS strategy runs it. ``plain`` computes every op of every
+edge on its own (the DARTS repository's ``MixedOp``); ``fast`` shares per source node the
+ReLU and the pools (:mod:`spaces.darts.supernet`). Each runs in a fresh subprocess (peak
+memories apart); they alternate for ``rounds`` rounds and the best median of each is kept,
+so a burst of other load does not decide the ratio. ``--preset cpu`` times the CPU preset's
+supernet instead (C = 8, 5 cells, 16x16, batch 32).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+_STEP = """
+import json, resource, statistics, sys, time
+import torch, torch.nn.functional as F
+from spaces.darts.supernet import DartsSupernet
+impl, steps, threads, channels, layers, size, batch = sys.argv[1], *map(int, sys.argv[2:8])
+torch.set_num_threads(threads)
+g = torch.Generator().manual_seed(0)
+model = DartsSupernet(10, channels, layers, generator=0, impl=impl)
+alpha = (1e-3 * torch.randn(2, 14, 8, generator=g)).requires_grad_()
+params = list(model.parameters())
+w_opt = torch.optim.SGD(params, lr=0.025, momentum=0.9, nesterov=True, weight_decay=3e-4)
+a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
+x, y = torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g)
+vx, vy = torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g)
+times = []
+for i in range(steps + 1):
+    t0 = time.perf_counter()
+    w_opt.zero_grad()
+    F.cross_entropy(model(x, torch.softmax(alpha, -1).detach()), y).backward()
+    torch.nn.utils.clip_grad_norm_(params, 5.0)
+    w_opt.step()
+    a_opt.zero_grad()
+    (alpha.grad,) = torch.autograd.grad(F.cross_entropy(model(vx, torch.softmax(alpha, -1)), vy), [alpha])
+    a_opt.step()
+    if i:
+        times.append(time.perf_counter() - t0)
+print(json.dumps({"step_s": statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+#: (channels, cells, image size, batch): the DARTS search protocol and the CPU preset of spaces/darts/space.py
+PRESETS = {"paper": (16, 8, 32, 64), "cpu": (8, 5, 16, 32)}
+
+
+def _measure(impl: str, steps: int, threads: int, shape: tuple[int, int, int, int]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", _STEP, impl, str(steps), str(threads), *map(str, shape)],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_benchmark(steps: int = 2, threads: int = 2, rounds: int = 2, preset: str = "paper") -> str:
+    shape = PRESETS[preset]
+    runs: dict[str, list[dict[str, float]]] = {"plain": [], "fast": []}
+    for _ in range(rounds):
+        for impl in runs:
+            runs[impl].append(_measure(impl, steps, threads, shape))
+    best = {impl: {"step_s": min(r["step_s"] for r in rs), "rss_mb": max(r["rss_mb"] for r in rs)} for impl, rs in runs.items()}
+    plain, fast = best["plain"], best["fast"]
+    c, layers, size, batch = shape
+    return "\n".join([
+        f"DARTS 1st-order search step, DARTS-space supernet C={c}, {layers} cells, batch {batch}, {size}x{size}, "
+        f"{threads} threads (best of {rounds} alternating runs, each the median of {steps} steps)",
+        f"  plain supernet (every op of every edge): {plain['step_s']:6.2f} s/step, peak {plain['rss_mb']:7.0f} MB",
+        f"  fast supernet (shared ReLU and pools):   {fast['step_s']:6.2f} s/step, peak {fast['rss_mb']:7.0f} MB",
+        f"  speed-up fast vs plain {plain['step_s'] / fast['step_s']:.2f}x; peak memory fast/plain "
+        f"{fast['rss_mb'] / plain['rss_mb']:.2f}",
+    ])

@@ -1,0 +1,139 @@
+"""What a search space plug-in declares, so the harness never needs to know which space it runs.
+
+A space is one object (:class:`SearchSpace`) that the runner, the config checks, the one-shot
+loop and the reports ask for everything space-specific:
+
+* the architecture codec: ``sample``, ``mutate``, ``neighbours``, ``from_str`` / ``to_str``,
+  ``canonical``, ``is_member``;
+* its datasets and fidelities (which ``epochs`` a config may name, and at which one the
+  benchmark charges simulated training time);
+* the one-shot pieces: the architecture-parameter shape, the supernet, the derivation rule
+  and the scale presets;
+* its benchmark (:class:`Benchmark`): tabular (NB201), a surrogate (NB301) or train-on-demand,
+  opened from the data directory, which answers validation queries during the search and
+  produces the record's ``final`` fields after it.
+
+A benchmark that lacks a field (a surrogate has no test split and no index) leaves it ``None``
+and the reports print "–". Spaces register by name in :data:`spaces.SPACES`.
+"""
+from __future__ import annotations
+
+import abc
+import contextlib
+from typing import Any, Iterator
+
+import numpy as np
+
+
+class Benchmark(abc.ABC):
+    """The search-time oracle's backend and the final evaluation of a found architecture.
+
+    The oracle (:class:`nas_core.problem.TabularOracle`) calls :meth:`query` with the
+    validation split and :meth:`train_time` at :attr:`timed_epochs`; nothing a strategy can
+    reach returns a test accuracy."""
+
+    #: "tabular", "surrogate" or "train-on-demand"
+    kind: str = "tabular"
+    #: the fidelity at which a query is charged simulated training seconds (None: never)
+    timed_epochs: int | None = None
+
+    @abc.abstractmethod
+    def query(self, arch: Any, dataset: str, split: Any = "valid", epochs: int | None = None) -> float:
+        """Accuracy (%) of ``arch``; the validation split is all a search may ask for."""
+
+    def train_time(self, arch: Any, dataset: str) -> float:
+        """Simulated seconds one query at :attr:`timed_epochs` costs."""
+        return 0.0
+
+    @abc.abstractmethod
+    def final_evaluation(self, arch: Any, dataset: str) -> dict[str, Any]:
+        """The record's ``final`` fields for the found architecture (read after the search)."""
+
+    def annotate(self, rows: list[dict[str, Any]], dataset: str) -> None:
+        """Add the benchmark's figures for each epoch's derived ``genotype`` (after the search, for plots)."""
+
+    @abc.abstractmethod
+    def provenance(self) -> dict[str, Any]:
+        """Fields merged into the record's provenance (what was queried, its checksum)."""
+
+    def own_seal(self) -> Benchmark:
+        """A view whose test-split seal is independent of other runs' (threads share the data)."""
+        return self
+
+    @contextlib.contextmanager
+    def sealed(self) -> Iterator[None]:
+        """While the search runs, test-split reads raise (a benchmark without one has nothing to seal)."""
+        yield
+
+
+class SearchSpace(abc.ABC):
+    """A search space plug-in; see the module docstring for what it must declare."""
+
+    name: str
+    #: shown by ``nas-harness list``
+    benchmark_name: str
+    datasets: tuple[str, ...]
+    fidelities: tuple[int, ...]
+    default_epochs: int
+    #: the fidelity at which the benchmark charges simulated training time (a ``max_seconds`` budget needs it)
+    timed_epochs: int | None = None
+    #: architecture-parameter shape of the one-shot strategies (``none`` included in the last axis)
+    arch_shape: tuple[int, ...]
+    #: one-shot scale presets (``paper``, ``cpu``, ``smoke``): strategy hyperparameters the config fills in
+    scales: dict[str, dict[str, Any]]
+
+    # ---- codec ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sample(self, rng: np.random.Generator) -> Any: ...
+
+    @abc.abstractmethod
+    def mutate(self, arch: Any, rng: np.random.Generator) -> Any: ...
+
+    @abc.abstractmethod
+    def neighbours(self, arch: Any) -> list[Any]: ...
+
+    @abc.abstractmethod
+    def from_str(self, text: str) -> Any: ...
+
+    def to_str(self, arch: Any) -> str:
+        return arch.to_str()
+
+    def canonical(self, arch: Any) -> Any:
+        """The representative of ``arch``'s equivalence class (identity unless a space defines one)."""
+        return arch
+
+    @abc.abstractmethod
+    def is_member(self, arch: object) -> bool: ...
+
+    # ---- one-shot -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def make_supernet(self, num_classes: int, channels: int, cells_per_stage: int, impl: str, generator: Any) -> Any:
+        """The weight-sharing supernet: ``net(x, edge_weights[arch_shape], chosen=None) -> logits``."""
+
+    @abc.abstractmethod
+    def derive(self, distribution: Any) -> Any:
+        """The architecture a one-shot distribution stands for at the end of an epoch."""
+
+    @abc.abstractmethod
+    def derive_from_alpha(self, alpha: Any) -> Any:
+        """The architecture one sample of architecture parameters (shape :attr:`arch_shape`) stands
+        for: BaLeNAS-TF derives each draw from q with it."""
+
+    #: proxies score this space's architectures from a whole-space cache (NB201) instead of per network
+    has_proxy_cache: bool = False
+
+    @abc.abstractmethod
+    def proxy_network(self, arch: Any, init_seed: int, num_classes: int) -> Any:
+        """The seeded network the zero-cost proxies score ``arch`` on (train mode)."""
+
+    def skip_connections(self, arch: Any) -> int:
+        """The collapse diagnostic of the paper's Figure 2."""
+        return arch.count("skip_connect")
+
+    # ---- benchmark ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
+        """The benchmark, from the data directory (``choice``: the space's own, e.g. NB201's ``embedded``)."""
+
+    #: the ``table`` choices a config may name for this space
+    benchmark_choices: tuple[str, ...] = ("auto",)

@@ -1,0 +1,98 @@
+"""The DARTS CNN space plug-in (:class:`spaces.base.SearchSpace`), benchmarked by NAS-Bench-301.
+
+Architectures are :class:`~spaces.darts.genotype.Genotype` values; the one-shot strategies
+train :class:`~spaces.darts.supernet.DartsSupernet` with architecture parameters of shape
+[2, 14, 8] (normal and reduction cell, ``none`` first) and derive with the standard rule
+(per node the 2 strongest incoming edges by their best non-``none`` op) from the
+distribution's expected edge weights: softmax(alpha) for DARTS and GDAS, softmax(mu) for
+BaLeNAS, the Dirichlet mean for DrNAS.
+
+Scales (``cells_per_stage`` N gives 3N + 2 cells, reductions at 1/3 and 2/3):
+
+* ``paper``: the DARTS search protocol (ALGORITHMS.md "Search defaults"): 8 cells (N = 2),
+  C = 16, 32x32, all 25k/25k images, batch 64, 50 epochs, weight decay 3e-4;
+* ``cpu``: what fits one search in minutes on 2 cores (docs/darts_space.md has the
+  measurements): 5 cells (N = 1), C = 8, 16x16 images, 100 + 100 images per class, batch 32,
+  20 epochs: 20 x 32 = 640 steps;
+* ``smoke``: seconds, for tests and the quickstart.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spaces.base import Benchmark, SearchSpace
+from spaces.darts import genotype as _genotype
+from spaces.darts.benchmark import DATASETS
+from spaces.darts.genotype import EDGES, OPS, Genotype
+from spaces.darts.nb301 import FINAL_EPOCH
+
+SCALES: dict[str, dict[str, Any]] = {
+    "paper": {"channels": 16, "cells_per_stage": 2, "image_size": 32, "per_class": None, "batch_size": 64,
+              "epochs": 50, "w_weight_decay": 3e-4},
+    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 100, "batch_size": 32,
+            "epochs": 20, "w_weight_decay": 3e-4},
+    "smoke": {"channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 10, "batch_size": 16,
+              "epochs": 2, "w_weight_decay": 3e-4},
+}
+
+
+class DartsSpace(SearchSpace):
+    """The DARTS cell space (normal + reduction cell, 4 nodes, 8 ops), about 10^18 genotypes."""
+
+    name = "darts"
+    benchmark_name = "NAS-Bench-301 surrogate (YAHPO Gym v2, ONNX; predicted validation accuracy)"
+    datasets = DATASETS
+    fidelities = (FINAL_EPOCH,)
+    default_epochs = FINAL_EPOCH
+    timed_epochs = FINAL_EPOCH
+    arch_shape = (2, len(EDGES), len(OPS))
+    scales = SCALES
+    ops = OPS
+
+    def sample(self, rng: np.random.Generator) -> Genotype:
+        return _genotype.sample(rng)
+
+    def mutate(self, arch: Genotype, rng: np.random.Generator) -> Genotype:
+        return _genotype.mutate(arch, rng)
+
+    def neighbours(self, arch: Genotype) -> list[Genotype]:
+        return _genotype.neighbours(arch)
+
+    def from_str(self, text: str) -> Genotype:
+        return Genotype.from_str(text)
+
+    def canonical(self, arch: Genotype) -> Genotype:
+        return _genotype.canonical(arch)
+
+    def is_member(self, arch: object) -> bool:
+        return isinstance(arch, Genotype)
+
+    def make_supernet(self, num_classes: int, channels: int, cells_per_stage: int, impl: str, generator: Any) -> Any:
+        from spaces.darts.supernet import DartsSupernet
+
+        return DartsSupernet(num_classes, channels, 3 * cells_per_stage + 2, generator=generator, impl=impl)
+
+    def derive(self, distribution: Any) -> Genotype:
+        """The standard DARTS rule on the distribution's expected edge weights."""
+        weights = distribution.expected_weights().detach().cpu().numpy()
+        return _genotype.derive(weights[0], weights[1])
+
+    def derive_from_alpha(self, alpha: Any) -> Genotype:
+        """The standard rule on softmax(alpha), as the DARTS repository derives its genotype."""
+        import torch
+
+        weights = torch.softmax(alpha.detach().float(), dim=-1).cpu().numpy()
+        return _genotype.derive(weights[0], weights[1])
+
+    def proxy_network(self, arch: Genotype, init_seed: int, num_classes: int) -> Any:
+        """The evaluation network at search width and depth (C=16, 8 cells), seeded by ``init_seed``."""
+        from spaces.darts.network import proxy_network
+
+        return proxy_network(arch, init_seed, num_classes)
+
+    def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
+        from spaces.darts.benchmark import NB301Benchmark
+
+        return NB301Benchmark(data_dir)

@@ -6,7 +6,13 @@
   table after the search (Fig. 1 style);
 * ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
   median and interquartile range over seeds;
-* ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy.
+* ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy;
+* ``darts_skip_connections`` and ``darts_hessian``: the same two curves for DARTS-space runs
+  (skip connections in the *normal* cell, of 8 ops: the paper's Figures 2 and 3 are drawn in
+  that space), and ``darts_surrogate_acc``: the NB301 surrogate's predicted accuracy of each
+  epoch's derived genotype.
+
+Each space's runs are drawn apart; NB201 figures never include DARTS-space runs, or the reverse.
 
 One-shot curves are means over seeds with a band of ± one std (ddof = 0). The palette is
 Okabe and Ito's, which stays distinguishable under the common colour-vision deficiencies;
@@ -55,14 +61,16 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
-def _one_shot_records(folders: Iterable[Path]) -> dict[str, list[dict]]:
-    """Finished one-shot records by display name (M = 3 BaLeNAS only; other M are Table 5)."""
+def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str, list[dict]]:
+    """Finished one-shot records of ``space`` by display name (M = 3 BaLeNAS only; other M are Table 5)."""
     by_name: dict[str, list[dict]] = {}
     seen: set[str] = set()
     for folder in folders:
         for record in iter_records(folder):
             strategy = record.get("strategy")
             if record.get("status") != "done" or strategy not in ONE_SHOT_NAMES or record["run_id"] in seen:
+                continue
+            if record.get("space", "nb201") != space:
                 continue
             if strategy.startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
                 continue
@@ -149,7 +157,7 @@ def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
     for folder in folders:
         for record in iter_records(folder):
             rows = [r for r in record.get("trajectory", []) if "incumbent_valid_acc" in r and "simulated_time_s" in r]
-            if record.get("status") == "done" and rows:
+            if record.get("status") == "done" and rows and record.get("space", "nb201") == "nb201":
                 key = (record.get("label") or record["strategy"], record["dataset"])
                 curves.setdefault(key, []).append((np.array([r["simulated_time_s"] for r in rows]),
                                                    np.array([r["incumbent_valid_acc"] for r in rows])))
@@ -230,6 +238,20 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
     """Every figure the records allow; a figure without data is left out (and says so)."""
     folders = sorted(p for p in results_root.iterdir() if p.is_dir() and p != out_dir and p.name != out_dir.name)
     groups = _one_shot_records(folders)
+    darts = _one_shot_records(folders, "darts")
+    nb201_runs = runs[runs["space"] == "nb201"] if "space" in runs else runs
     return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
             "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
-            "tf_sample_size": tf_sample_size(runs, out_dir)}
+            "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
+            "darts_skip_connections": _curve_figure(
+                darts, "skip_connections", "skip connections in the normal cell (of 8)",
+                "DARTS space: skip connections in the derived normal cell per epoch (mean ± std)", out_dir,
+                "darts_skip_connections"),
+            "darts_hessian": _curve_figure(
+                darts, "hessian_eigenvalue", "dominant Hessian eigenvalue",
+                "DARTS space: dominant eigenvalue of the validation-loss Hessian (symlog scale)", out_dir,
+                "darts_hessian", symlog=True),
+            "darts_surrogate_acc": _curve_figure(
+                darts, "surrogate_valid_acc", "NB301 surrogate-predicted accuracy (%)",
+                "DARTS space: predicted validation accuracy of each epoch's derived genotype", out_dir,
+                "darts_surrogate_acc")}

@@ -17,7 +17,7 @@ from harness.records import iter_records
 COLUMNS = [
     "run_id", "search_dataset", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch",
     "arch_index", "valid_acc", "test_acc", "params_M", "flops_M", "n_queries", "simulated_time_s", "search_wall_time_s",
-    "selection", "code_version",
+    "selection", "code_version", "space",
 ]
 
 
@@ -44,6 +44,7 @@ def load_runs(results_dir: str | Path, skipped: list[Path] | None = None) -> pd.
             "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
             "code_version": str((record.get("provenance") or {}).get("code_version", "unknown"))[:12],
+            "space": record.get("space", "nb201"),
         }
         own = (record.get("hyperparameters") or {}).get("select") if final.get("selections") else None
         rows += _evaluation_rows(base, record.get("dataset"), final, own)

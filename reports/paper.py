@@ -14,6 +14,10 @@ Layouts:
   random-pick runs) and an "optimal" row (the table's best).
 * **Table 2**: zero-cost NAS (synflow over K uniformly drawn cells) against BaLeNAS-TF (synflow
   over K cells drawn from q), by K; test accuracy.
+* **Table 3**: the DARTS space (CIFAR-10 search): NAS-Bench-301 surrogate-predicted accuracy
+  of the found genotype, its evaluation-network parameters and the measured search cost,
+  beside the published test accuracy (100 − the published 600-epoch test error), parameters
+  and GPU cost. Only the parameters are the same measure on both sides, so only they get a Δ.
 * **Table 4**: BaLeNAS-TF per proxy × K.
 * **Table 5**: BaLeNAS (2nd) with M Monte-Carlo samples.
 
@@ -32,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from reports.load import load_runs
-from reports.published import PROXY_TITLE, TABLE1, TABLE1_OPTIMAL, TABLE2, TABLE4, TABLE5
+from reports.published import PROXY_TITLE, TABLE1, TABLE1_OPTIMAL, TABLE2, TABLE3, TABLE4, TABLE5
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -62,18 +66,27 @@ class PaperTable:
     columns: list[tuple[str, str]]  # (dataset, split)
     rows: list[PaperRow]
     notes: list[str] = field(default_factory=list)
+    #: column headings where a column is not a (dataset, split) accuracy (Table 3)
+    titles: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the columns that get a Δ (None: every column with a published figure)
+    delta: frozenset[tuple[str, str]] | None = None
+    measure: str = "Accuracy (%) of the final cell at 200 epochs"
+
+    def title_of(self, column: tuple[str, str]) -> str:
+        return self.titles.get(column) or f"{TITLES[column[0]]} {column[1]}"
 
     def caption(self, with_published: bool) -> str:
         seeds = sorted({seed for row in self.rows for seed in row.seed_ids})
         scales = sorted({row.scale for row in self.rows if row.scale})
         experiments = sorted({e for row in self.rows for e in row.experiments})
         text = (f"{self.title}, from the run records of {', '.join(experiments) or 'no experiment'}. "
-                f"Accuracy (%) of the final cell at 200 epochs, mean ± std over seeds "
+                f"{self.measure}, mean ± std over seeds "
                 f"(population std, ddof = 0); seeds {', '.join(map(str, seeds)) or '–'} (column 'seeds' counts them "
                 f"per row); scales {', '.join(scales) or '–'} (column 'scale'); code version "
                 f"{', '.join(sorted({v for row in self.rows for v in row.code_versions})) or 'unknown'}.")
         if with_published:
-            text += " 'paper' is the published figure and Δ = measured − paper."
+            text += " 'paper' is the published figure and Δ = measured − paper"
+            text += "." if self.delta is None else " where both are the same measure."
         return text
 
 
@@ -222,7 +235,64 @@ def table5(runs: pd.DataFrame) -> PaperTable:
     return PaperTable("table5", "Table 5: BaLeNAS (2nd) with M Monte-Carlo samples", columns, rows)
 
 
-BUILDERS = {"table1": table1, "table2": table2, "table4": table4, "table5": table5}
+#: Table 3 rows: (published name, strategy, selection or None); BaLeNAS is the 2nd-order search, as in the paper
+TABLE3_ROWS = (("RandomNAS", "random_search", None), ("REA", "rea", None), ("Zero-cost NAS(100)", "zero_cost", None),
+               ("DARTS (1st)", "darts_v1", None), ("DARTS (2nd)", "darts_v2", None), ("GDAS", "gdas", None),
+               ("DrNAS", "drnas", None), ("BayesNAS", "bayesnas", None), ("BaLeNAS (1st)", "balenas_v1", None),
+               ("BaLeNAS", "balenas_v2", None), ("BaLeNAS-TF", "balenas_v2", "synflow@100"))
+TABLE3_COLUMNS = [("cifar10", "acc"), ("params", "M"), ("cost", "hours")]
+
+
+def table3(runs: pd.DataFrame) -> PaperTable:
+    """Table 3 from the DARTS-space runs among ``runs``."""
+    darts = runs[runs["space"] == "darts"]
+    rows = []
+    for name, strategy, selection in TABLE3_ROWS:
+        group = darts[darts["strategy"] == strategy]
+        group = _argmax(group) if selection is None else group[group["selection"] == selection]
+        if strategy == "zero_cost":
+            group = group[(group["proxy"] == "synflow") & (group["k"] == 100)]
+        paper = TABLE3.get(name, {})
+        published = {}
+        if ("cifar10", "test_error") in paper:
+            error, std = paper[("cifar10", "test_error")]
+            published[("cifar10", "acc")] = (100.0 - error, math.nan if std is None else std)
+        if ("params", "M") in paper:
+            published[("params", "M")] = (paper[("params", "M")][0], math.nan)
+        if ("cost", "gpu_days") in paper:
+            published[("cost", "hours")] = (24.0 * paper[("cost", "gpu_days")][0], math.nan)
+        label = name if name != "RandomNAS" else "Random search (surrogate; paper: RandomNAS)"
+        for experiment in sorted(set(group["experiment"])) or [None]:
+            if experiment is None:
+                if published:
+                    rows.append(PaperRow(label, "", 0, {}, published))
+                continue
+            part = group[group["experiment"] == experiment]
+            measured = {("cifar10", "acc"): _stat(part["valid_acc"]), ("params", "M"): _stat(part["params_M"]),
+                        ("cost", "hours"): _stat(part["search_wall_time_s"].astype(float) / 3600.0)}
+            row = _measured_row(label, part, [], published)
+            row.measured = measured
+            rows.append(row)
+    notes = [
+        "CIFAR-10 acc.: ours is the NAS-Bench-301 surrogate's (YAHPO Gym v2) *predicted validation accuracy* of the "
+        "found genotype at epoch 98 of NB301's training protocol; 'paper' is 100 − the published test error after "
+        "600 epochs of training the 20-cell, C = 36 network with cutout and auxiliary head. They are not the same "
+        "measure (the surrogate's figures sit about 3-4 points lower for the same genotype), so there is no Δ: "
+        "compare the order of the methods, not the numbers.",
+        "Params: the same evaluation network (20 cells, C = 36, no auxiliary head) on both sides, so Δ is meaningful.",
+        "Search cost: ours is the wall-clock hours of one search on this machine's CPU at the row's scale (one core "
+        "per search); 'paper' is GPU-days × 24. Black-box rows query the surrogate, so their cost is the surrogate's, "
+        "not a training cost.",
+        "Rows without runs (BayesNAS on the DARTS space is not built yet) show the published figures only.",
+    ]
+    return PaperTable("table3", "Table 3: DARTS space, search on CIFAR-10 (NAS-Bench-301 surrogate)", TABLE3_COLUMNS,
+                      rows, notes, titles={("cifar10", "acc"): "CIFAR-10 acc. (%)", ("params", "M"): "Params (M)",
+                                           ("cost", "hours"): "Search cost (h)"},
+                      delta=frozenset({("params", "M")}),
+                      measure="Surrogate-predicted accuracy (%), evaluation-network parameters and search cost")
+
+
+BUILDERS = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5}
 
 
 def finished_runs(results_root: str | Path) -> pd.DataFrame:
@@ -243,8 +313,10 @@ def build(names: list[str], results_root: str | Path, population: dict | None,
     tables = []
     for name in names:
         if name not in BUILDERS:
-            raise ValueError(f"unknown table {name!r}; available: {sorted(BUILDERS)} (Table 3 needs the DARTS space)")
-        table = BUILDERS[name](runs, population) if name == "table1" else BUILDERS[name](runs)
+            raise ValueError(f"unknown table {name!r}; available: {sorted(BUILDERS)}")
+        # Table 3 is the DARTS space's; the others are NB201's: never mix the spaces' runs
+        space_runs = runs[runs["space"] == ("darts" if name == "table3" else "nb201")]
+        table = BUILDERS[name](space_runs, population) if name == "table1" else BUILDERS[name](space_runs)
         tables.append(table)
     return tables
 
@@ -260,7 +332,9 @@ def _cell(stat: Stat | None) -> str:
     return _num(stat[0]) if math.isnan(stat[1]) else f"{stat[0]:.2f} ± {stat[1]:.2f}"
 
 
-def _diff(row: PaperRow, column: tuple[str, str]) -> str:
+def _diff(row: PaperRow, column: tuple[str, str], table: PaperTable | None = None) -> str:
+    if table is not None and table.delta is not None and column not in table.delta:
+        return "–"
     ours, paper = row.measured.get(column), row.published.get(column)
     if ours is None or paper is None or math.isnan(ours[0]) or math.isnan(paper[0]):
         return "–"
@@ -270,8 +344,8 @@ def _diff(row: PaperRow, column: tuple[str, str]) -> str:
 def _grid(table: PaperTable, with_published: bool) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, body and footnotes shared by both renderers."""
     header = ["Method", "scale", "seeds"]
-    for dataset, split in table.columns:
-        label = f"{TITLES[dataset]} {split}"
+    for column in table.columns:
+        label = table.title_of(column)
         header += [label, "paper", "Δ"] if with_published else [label]
     body, missing = [], False
     for row in table.rows:
@@ -281,7 +355,7 @@ def _grid(table: PaperTable, with_published: bool) -> tuple[list[str], list[list
             missing |= ours is None or math.isnan(ours[0])
             cells.append(_cell(ours))
             if with_published:
-                cells += [_cell(row.published.get(column)), _diff(row, column)]
+                cells += [_cell(row.published.get(column)), _diff(row, column, table)]
         body.append(cells)
     notes = list(table.notes)
     if missing:
@@ -316,10 +390,11 @@ def to_latex(table: PaperTable, with_published: bool = True) -> str:
     lines = [r"\begin{table}[H]", r"\centering", r"\scriptsize", rf"\caption{{{_tex(caption)}}}",
              rf"\label{{tab:{table.key}}}"]
     datasets = list(dict.fromkeys(d for d, _ in table.columns))
-    for dataset in datasets:
-        indices = [i for i, (d, _) in enumerate(table.columns) if d == dataset]
+    blocks = [list(range(len(table.columns)))] if table.titles else \
+        [[i for i, (d, _) in enumerate(table.columns) if d == dataset] for dataset in datasets]
+    for indices in blocks:
         spec = "lcc" + "c" * per * len(indices)
-        groups = " & ".join(rf"\multicolumn{{{per}}}{{c}}{{{_tex(TITLES[dataset] + ' ' + table.columns[i][1])}}}"
+        groups = " & ".join(rf"\multicolumn{{{per}}}{{c}}{{{_tex(table.title_of(table.columns[i]))}}}"
                             for i in indices)
         lines += [r"\resizebox{\linewidth}{!}{%", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
                   rf"Method & scale & seeds & {groups} \\"]

@@ -1,8 +1,9 @@
 """Published figures to print beside measured ones (never used as results).
 
 The figures are data, not code: ``reports/published.csv`` holds one line per (table, method,
-dataset, split) with the published mean and std (BaLeNAS paper Tables 1, 2, 4, 5; Table 1's
-"optimal" row has no std). This module reads it into the structures the reports use.
+dataset, split) with the published mean and std (BaLeNAS paper Tables 1-5; Table 1's
+"optimal" row has no std; Table 3's "dataset, split" is (cifar10, test_error), (params, M) or
+(cost, gpu_days), exactly as published). This module reads it into the structures the reports use.
 CIFAR-10 "Valid" is cifar10-valid/x-valid, as in NB201.
 """
 from __future__ import annotations
@@ -49,6 +50,11 @@ TABLE4: dict[tuple[str, int], Row] = {
     (key.split("@")[0], int(key.split("@")[1])): row for key, row in _rows(_FIGURES["table4"]).items()}
 #: BaLeNAS paper Table 5 (appendix): BaLeNAS (2nd) with M Monte-Carlo samples.
 TABLE5: dict[int, Row] = {int(key.split("=")[1]): row for key, row in _rows(_FIGURES["table5"]).items()}
+#: BaLeNAS paper Table 3 (DARTS space, CIFAR-10): method -> {(what, unit): (mean, std or None)}, as published:
+#: ("cifar10", "test_error") in % after 600 epochs of training, ("params", "M"), ("cost", "gpu_days").
+TABLE3: dict[str, dict[tuple[str, str], tuple[float, float | None]]] = {
+    method: {(what, unit): value for what, units in per.items() for unit, value in units.items()}
+    for method, per in _FIGURES["table3"].items()}
 NA = (float("nan"), float("nan"))
 PROXY_TITLE = {"synflow": "SynFlow", "snip": "SNIP", "grasp": "GraSP"}
 

@@ -11,9 +11,10 @@ Scales (``cells_per_stage`` N gives 3N + 2 cells, reductions at 1/3 and 2/3):
 
 * ``paper``: the DARTS search protocol (ALGORITHMS.md "Search defaults"): 8 cells (N = 2),
   C = 16, 32x32, all 25k/25k images, batch 64, 50 epochs, weight decay 3e-4;
-* ``cpu``: what fits one search in minutes on 2 cores (docs/darts_space.md has the
-  measurements): 5 cells (N = 1), C = 8, 16x16 images, 100 + 100 images per class, batch 32,
-  20 epochs: 20 x 32 = 640 steps;
+* ``cpu``: what fits one search in minutes on one core, so that 4 seeds of every one-shot
+  strategy run in about an hour on 2 cores (docs/darts_space.md has the measurements):
+  5 cells (N = 1), C = 8, 8x8 images, 50 + 50 images per class, batch 32, 12 epochs:
+  12 x 16 = 192 steps;
 * ``smoke``: seconds, for tests and the quickstart.
 """
 from __future__ import annotations
@@ -31,8 +32,8 @@ from spaces.darts.nb301 import FINAL_EPOCH
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 2, "image_size": 32, "per_class": None, "batch_size": 64,
               "epochs": 50, "w_weight_decay": 3e-4},
-    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 16, "per_class": 100, "batch_size": 32,
-            "epochs": 20, "w_weight_decay": 3e-4},
+    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 8, "per_class": 50, "batch_size": 32,
+            "epochs": 12, "w_weight_decay": 3e-4},
     "smoke": {"channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 10, "batch_size": 16,
               "epochs": 2, "w_weight_decay": 3e-4},
 }
@@ -91,6 +92,10 @@ class DartsSpace(SearchSpace):
         from spaces.darts.network import proxy_network
 
         return proxy_network(arch, init_seed, num_classes)
+
+    def skip_connections(self, arch: Genotype) -> int:
+        """Skip connections in the *normal* cell (of its 8 ops): the paper's Figure 2 for this space."""
+        return sum(op == "skip_connect" for op, _ in arch.normal)
 
     def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
         from spaces.darts.benchmark import NB301Benchmark

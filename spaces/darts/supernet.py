@@ -113,7 +113,9 @@ class SearchCell(nn.Module):
                 total = total + w[k]
                 continue
             if k == NONE:
-                continue  # zero output, zero gradient
+                if chosen == NONE:  # GDAS picked ``none``: the edge still needs a tensor of its output's shape
+                    total = total + w[k] * op(x)
+                continue  # otherwise: zero output, zero gradient
             if k == SKIP and stride == 1:
                 out = x
             elif k in POOLS:

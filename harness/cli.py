@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="comparison table of an experiment, or the paper's tables and figures")
     p.add_argument("experiment", nargs="+", help="an experiment name (under --results-dir) or a folder of records; "
-                   "or any of: paper (every table and figure, report.tex), figures, table1, table2, table4, table5")
+                   "or any of: paper (every table and figure, report.tex), figures, table1, table2, table3, table4, table5")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--format", default=None, help="an experiment: markdown (default) or latex; paper targets: "
                    "md,tex (default both)")
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_list(args: argparse.Namespace) -> int:
     from nas_core.paths import DataNotFoundError, resolve_data_dir
     from spaces import space_names
-    from spaces.nb201.importers import DATASETS, MAIN_CSV
+    from spaces.nb201.importers import MAIN_CSV
     from spaces.nb201.table import tables_dir
     from spaces.tablefile import SUFFIX
     from strategies import registry
@@ -112,8 +112,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         cls = registry.get(name)
         hp = ", ".join(f"{k}={v!r}" for k, v in cls().hyperparameters().items())
         print(f"  {name:<16} {cls.kind:<9} {hp}")
-    print("spaces:\n  " + "\n  ".join(space_names()))
-    print("datasets (nb201):\n  " + "\n  ".join(DATASETS))
+    from spaces import get_space
+
+    print("spaces:")
+    for name in space_names():
+        space = get_space(name)
+        print(f"  {name:<6} benchmark: {space.benchmark_name}; datasets: {', '.join(space.datasets)}; "
+              f"epochs: {', '.join(map(str, space.fidelities))}")
     print("benchmarks:")
     tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
     print(f"  nb201 imported tables: {', '.join(map(str, tables)) or 'none yet (built on first use)'}")
@@ -122,6 +127,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  nb201 source CSVs:    {csv.parent if csv.is_file() else 'not found in ' + str(csv.parent)}")
     except DataNotFoundError as exc:
         print(f"  nb201 source CSVs:    not found ({str(exc).splitlines()[0]})")
+    try:
+        from spaces.darts.nb301 import locate
+
+        print(f"  nb301 surrogate:      {locate(args.data_dir)}")
+    except DataNotFoundError as exc:
+        print(f"  nb301 surrogate:      not found ({str(exc).splitlines()[0]})")
     return 0
 
 
@@ -193,21 +204,28 @@ def _experiment_report(args: argparse.Namespace) -> int:
         scaled = sorted(p.name for p in Path(args.results_dir).glob(f"{folder.name}_*") if p.is_dir())
         hint = f"; did you mean {' or '.join(scaled)} (reduced-scale runs)?" if scaled else ""
         raise FileNotFoundError(f"no run records in {folder}; run `nas-harness run <config>` first{hint}")
+    spaces = sorted(set(runs["space"]))
+    if len(spaces) > 1:
+        raise ValueError(f"{folder} holds runs of several spaces {spaces}; one experiment searches one space")
+    space = spaces[0]
     population = None
     try:
-        from spaces.nb201.table import load_table
+        if space == "nb201":  # the whole-table rows (all cells, optimal) exist for a tabular benchmark only
+            from spaces.nb201.table import load_table
 
-        table = load_table(args.data_dir)
-        population = {d: (table.column(d, "valid"), table.column(d, "test")) for d in set(runs["dataset"])}
+            table = load_table(args.data_dir)
+            population = {d: (table.column(d, "valid"), table.column(d, "test")) for d in set(runs["dataset"])}
     except (DataNotFoundError, KeyError):
         pass  # the whole-table rows are optional context
     for label, group in runs.groupby("label"):
         if group["hyperparameters"].nunique() > 1:
             print(f"warning: runs labelled {label!r} in {folder} have different hyperparameters "
                   "(records of an earlier config?); give each variant its own label", file=sys.stderr)
-    datasets, rows = summary_rows(runs, population)
+    from spaces import get_space
+
+    datasets, rows = summary_rows(runs, population, space)
     render = to_latex if args.format == "latex" else to_markdown
-    text = render(datasets, rows, f"{folder.name}: final cells on NAS-Bench-201")
+    text = render(datasets, rows, f"{folder.name}: final cells on {get_space(space).benchmark_name}", space)
     if args.format == "markdown":
         from reports.trajectories import report as epoch_report
 

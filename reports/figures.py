@@ -229,6 +229,12 @@ FIGURE_CAPTIONS = {
     "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
                "interquartile range over seeds.",
     "tf_sample_size": "BaLeNAS-TF test accuracy against the sample size K per proxy, mean $\\pm$ std over seeds.",
+    "darts_skip_connections": "DARTS space: skip connections in the derived normal cell (of 8 ops) per epoch (the "
+                              "paper's Fig. 2 setting), mean $\\pm$ std over seeds.",
+    "darts_hessian": "DARTS space: dominant eigenvalue of the validation-loss Hessian w.r.t. the architecture "
+                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over seeds.",
+    "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
+                           "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
     "correlation": "Proxy score against NB201 test accuracy, one panel per proxy and dataset (written by "
                    "nas-harness proxies correlate from the committed score cache; synflow on a log scale).",
 }

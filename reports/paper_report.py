@@ -1,4 +1,4 @@
-"""``nas-harness report paper | figures | table1 table2 table4 table5``: the paper's tables and
+"""``nas-harness report paper | figures | table1 table2 table3 table4 table5``: the paper's tables and
 figures from every experiment under ``results/``, as Markdown, LaTeX, one ``report.tex`` and,
 with ``--pdf``, ``report.pdf`` (pdflatex).
 

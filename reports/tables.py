@@ -40,8 +40,18 @@ def _natural(label: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label)]
 
 
-def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[list[str], list[Row]]:
-    """Rows of the comparison table; ``population`` maps dataset -> (valid, test) of all cells."""
+#: the sentence under an experiment's table, per space: what its accuracy numbers are
+MEASURE = {
+    "nb201": "Accuracy (%) of the final cell at 200 epochs",
+    "darts": ("NAS-Bench-301 surrogate-predicted validation accuracy (%) of the final genotype at epoch 98 (not a "
+              "measured accuracy; the surrogate has no test split, hence '–')"),
+}
+
+
+def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                 space: str = "nb201") -> tuple[list[str], list[Row]]:
+    """Rows of the comparison table; ``population`` maps dataset -> (valid, test) of all cells.
+    Published rows are NB201's Tables 1-2 and only go beside NB201 runs."""
     done = runs[runs["status"] == "done"]
     datasets = [d for d in DATASET_ORDER if d in set(runs["dataset"])]
     rows: list[Row] = []
@@ -56,6 +66,8 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
         seeds = group.groupby("dataset")["seed"].nunique()
         rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
         selection = group["selection"].iloc[0] if "selection" in group else None
+        if space != "nb201":
+            continue
         published = paper_row(str(group["strategy"].iloc[0]), json.loads(group["hyperparameters"].iloc[0]),
                               None if pd.isna(selection) else str(selection))
         if published:
@@ -69,19 +81,20 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
         rows.append(Row("optimal (table)", "table", {
             d: (_fmt(v.max(), None), _fmt(t.max(), None)) for d, (v, t) in population.items() if d in datasets
         }))
-    rows.append(Row("optimal (paper)", "paper",
-                    {d: (_fmt(v, None), _fmt(t, None)) for d, (v, t) in TABLE1_OPTIMAL.items() if d in datasets}))
+    if space == "nb201":
+        rows.append(Row("optimal (paper)", "paper",
+                        {d: (_fmt(v, None), _fmt(t, None)) for d, (v, t) in TABLE1_OPTIMAL.items() if d in datasets}))
     return datasets, rows
 
 
-def to_markdown(datasets: list[str], rows: list[Row], title: str) -> str:
+def to_markdown(datasets: list[str], rows: list[Row], title: str, space: str = "nb201") -> str:
     head = ["Method", *[f"{DATASET_TITLE[d]} {s}" for d in datasets for s in ("valid", "test")], "seeds"]
     lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         name = f"*{row.name}*" if row.kind != "measured" else row.name
         cells = [c for d in datasets for c in row.cells.get(d, ("–", "–"))]
         lines.append("| " + " | ".join([name, *cells, row.n_runs]) + " |")
-    lines += ["", "Accuracy (%) of the final cell at 200 epochs, mean ± std (ddof=0) over seeds. "
+    lines += ["", f"{MEASURE.get(space, MEASURE['nb201'])}, mean ± std (ddof=0) over seeds. "
               "Rows in italics are published or whole-table figures, not runs."]
     return "\n".join(lines) + "\n"
 
@@ -92,10 +105,11 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def to_latex(datasets: list[str], rows: list[Row], title: str) -> str:
+def to_latex(datasets: list[str], rows: list[Row], title: str, space: str = "nb201") -> str:
     cols = "l" + "cc" * len(datasets)
-    out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{_latex_escape(title)}. Accuracy (\%) of the "
-           r"final cell at 200 epochs, mean $\pm$ std over seeds; italic rows are published or whole-table figures.}",
+    measure = _latex_escape(MEASURE.get(space, MEASURE["nb201"]))
+    out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{_latex_escape(title)}. {measure}, "
+           r"mean $\pm$ std over seeds; italic rows are published or whole-table figures.}",
            rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
            "Method & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{_latex_escape(DATASET_TITLE[d])}}}" for d in datasets) + r" \\",
            " & " + " & ".join("Valid & Test" for _ in datasets) + r" \\", r"\midrule"]

@@ -149,6 +149,18 @@ def test_black_box_strategies_search_the_surrogate_within_their_budget(tmp_path,
     assert again["random_search/0"]["trajectory"] == records["random_search/0"]["trajectory"]
 
 
+def test_the_experiment_report_of_a_darts_run_says_what_its_numbers_are(tmp_path, darts_data_dir, capsys):
+    from harness.cli import main
+
+    _run(tmp_path, darts_data_dir, [{"name": "random_search"}])
+    assert main(["report", "t", "--results-dir", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "final cells on NAS-Bench-301 surrogate" in out and "surrogate-predicted validation accuracy" in out
+    line = next(l for l in out.splitlines() if l.startswith("| random_search"))
+    assert line.split("|")[3].strip() == "–"  # no test split: "–", never 0
+    assert "NAS-Bench-201" not in out and "optimal (paper)" not in out
+
+
 def test_a_time_budget_stops_a_surrogate_search(tmp_path, darts_data_dir):
     summary, records = _run(tmp_path, darts_data_dir, [{"name": "random_search"}], budget={"max_seconds": 50_000.0})
     assert summary.failed == 0

@@ -88,11 +88,15 @@ def test_drnas_row_and_bayesnas_sparsity(tmp_path):
 def test_published_figures_are_data_with_one_line_per_cell():
     import csv
 
-    from reports.published import PUBLISHED_CSV, TABLE1, TABLE5
+    from reports.published import PUBLISHED_CSV, TABLE1, TABLE3, TABLE5
 
     with open(PUBLISHED_CSV, newline="") as fh:
         lines = list(csv.DictReader(fh))
     keys = [(l["table"], l["method"], l["dataset"], l["split"]) for l in lines]
-    assert len(keys) == len(set(keys)) and {l["table"] for l in lines} == {"table1", "table2", "table4", "table5"}
+    assert len(keys) == len(set(keys)) and {l["table"] for l in lines} == {"table1", "table2", "table3", "table4", "table5"}
     assert all(0 < float(l["mean"]) < 100 for l in lines)
     assert TABLE1["DrNAS"]["cifar10"][1] == (94.36, 0.0) and TABLE5[4]["ImageNet16-120"][0] == (43.09, 2.93)
+    # Table 3 as published: test error (%), params (M), GPU-days; 8 methods the harness runs or names
+    assert TABLE3["BaLeNAS-TF"] == {("cifar10", "test_error"): (2.43, 0.08), ("params", "M"): (3.86, None),
+                                    ("cost", "gpu_days"): (0.6, None)}
+    assert len(TABLE3) == 8 and all(len(v) == 3 for v in TABLE3.values())

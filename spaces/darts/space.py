@@ -13,8 +13,9 @@ Scales (``cells_per_stage`` N gives 3N + 2 cells, reductions at 1/3 and 2/3):
   C = 16, 32x32, all 25k/25k images, batch 64, 50 epochs, weight decay 3e-4;
 * ``cpu``: what fits one search in minutes on one core, so that 4 seeds of every one-shot
   strategy run in about an hour on 2 cores (docs/darts_space.md has the measurements):
-  5 cells (N = 1), C = 8, 8x8 images, 50 + 50 images per class, batch 32, 12 epochs:
-  12 x 16 = 192 steps;
+  5 cells (N = 1), C = 8, 8x8 images, 30 + 30 images per class, batch 32, 10 epochs:
+  10 x 10 = 100 steps, the Hessian probed at epochs 5 and 10 (the probe costs about as much
+  as the epochs of a first-order search);
 * ``smoke``: seconds, for tests and the quickstart.
 """
 from __future__ import annotations
@@ -32,8 +33,8 @@ from spaces.darts.nb301 import FINAL_EPOCH
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 2, "image_size": 32, "per_class": None, "batch_size": 64,
               "epochs": 50, "w_weight_decay": 3e-4},
-    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 8, "per_class": 50, "batch_size": 32,
-            "epochs": 12, "w_weight_decay": 3e-4},
+    "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 8, "per_class": 30, "batch_size": 32,
+            "epochs": 10, "w_weight_decay": 3e-4},
     "smoke": {"channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 10, "batch_size": 16,
               "epochs": 2, "w_weight_decay": 3e-4},
 }

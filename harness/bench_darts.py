@@ -1,14 +1,15 @@
 """``nas-harness bench darts``: one DARTS first-order search step on the DARTS-space supernet,
-fast vs the straightforward per-op reference (issue 12, item 6).
+fast and grouped vs the straightforward per-op reference (issue 12, item 6).
 
 The supernet of the DARTS search protocol (8 cells, C = 16, 10 classes), batch 64 of 32x32
 images, 2 intra-op threads; a step is a weight step (SGD) on a train batch then an alpha step
 (Adam) on a valid batch, as the DARTS strategy runs it. ``plain`` computes every op of every
 edge on its own (the DARTS repository's ``MixedOp``); ``fast`` shares per source node the
-ReLU and the pools (:mod:`spaces.darts.supernet`). Each runs in a fresh subprocess (peak
+ReLU and the pools; ``grouped`` also runs each layer of all a source's out-edges as one
+grouped convolution (:mod:`spaces.darts.supernet`). Each runs in a fresh subprocess (peak
 memories apart); they alternate for ``rounds`` rounds and the best median of each is kept,
 so a burst of other load does not decide the ratio. ``--preset cpu`` times the CPU preset's
-supernet instead (C = 8, 5 cells, 16x16, batch 32).
+supernet instead (C = 8, 5 cells, 8x8, batch 32).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ print(json.dumps({"step_s": statistics.median(times), "rss_mb": resource.getrusa
 """
 
 #: (channels, cells, image size, batch): the DARTS search protocol and the CPU preset of spaces/darts/space.py
-PRESETS = {"paper": (16, 8, 32, 64), "cpu": (8, 5, 16, 32)}
+PRESETS = {"paper": (16, 8, 32, 64), "cpu": (8, 5, 8, 32)}
 
 
 def _measure(impl: str, steps: int, threads: int, shape: tuple[int, int, int, int]) -> dict[str, float]:
@@ -58,18 +59,20 @@ def _measure(impl: str, steps: int, threads: int, shape: tuple[int, int, int, in
 
 def run_benchmark(steps: int = 2, threads: int = 2, rounds: int = 2, preset: str = "paper") -> str:
     shape = PRESETS[preset]
-    runs: dict[str, list[dict[str, float]]] = {"plain": [], "fast": []}
+    runs: dict[str, list[dict[str, float]]] = {"plain": [], "fast": [], "grouped": []}
     for _ in range(rounds):
         for impl in runs:
             runs[impl].append(_measure(impl, steps, threads, shape))
     best = {impl: {"step_s": min(r["step_s"] for r in rs), "rss_mb": max(r["rss_mb"] for r in rs)} for impl, rs in runs.items()}
-    plain, fast = best["plain"], best["fast"]
+    plain, fast, grouped = best["plain"], best["fast"], best["grouped"]
     c, layers, size, batch = shape
     return "\n".join([
         f"DARTS 1st-order search step, DARTS-space supernet C={c}, {layers} cells, batch {batch}, {size}x{size}, "
         f"{threads} threads (best of {rounds} alternating runs, each the median of {steps} steps)",
         f"  plain supernet (every op of every edge): {plain['step_s']:6.2f} s/step, peak {plain['rss_mb']:7.0f} MB",
         f"  fast supernet (shared ReLU and pools):   {fast['step_s']:6.2f} s/step, peak {fast['rss_mb']:7.0f} MB",
-        f"  speed-up fast vs plain {plain['step_s'] / fast['step_s']:.2f}x; peak memory fast/plain "
-        f"{fast['rss_mb'] / plain['rss_mb']:.2f}",
+        f"  grouped supernet (one call per layer):   {grouped['step_s']:6.2f} s/step, peak {grouped['rss_mb']:7.0f} MB",
+        f"  speed-up vs plain: fast {plain['step_s'] / fast['step_s']:.2f}x, grouped "
+        f"{plain['step_s'] / grouped['step_s']:.2f}x; peak memory / plain: fast {fast['rss_mb'] / plain['rss_mb']:.2f}, "
+        f"grouped {grouped['rss_mb'] / plain['rss_mb']:.2f}",
     ])

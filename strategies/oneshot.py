@@ -70,8 +70,8 @@ class OneShotStrategy(Strategy):
                             ("cells_per_stage", cells_per_stage), ("image_size", image_size)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if impl not in ("fast", "plain"):
-            raise ValueError(f"impl must be 'fast' or 'plain', got {impl!r}")
+        if impl not in ("fast", "plain", "grouped"):
+            raise ValueError(f"impl must be 'fast', 'plain' or 'grouped' (DARTS space only), got {impl!r}")
         for name, value, zero_ok in (("w_lr", w_lr, False), ("a_lr", a_lr, False), ("grad_clip", grad_clip, False),
                                      ("w_lr_min", w_lr_min, True), ("w_weight_decay", w_weight_decay, True),
                                      ("a_weight_decay", a_weight_decay, True)):

@@ -205,8 +205,9 @@ def test_search_supernet_is_seeded_differentiable_and_feeds_the_derivation():
     assert torch.isfinite(a(x, torch.stack([one_hot, one_hot]))).all()
 
 
+@pytest.mark.parametrize("impl", ["fast", "grouped"])
 @pytest.mark.parametrize("chosen", [False, True])
-def test_fast_darts_supernet_equals_the_per_op_reference(chosen):
+def test_fast_darts_supernet_equals_the_per_op_reference(chosen, impl):
     """Shared ReLU and pools, ``none`` skipped: same loss and same alpha and weight gradients
     as computing every op of every edge (and the same for GDAS's one-op-per-edge passes)."""
     import torch
@@ -221,8 +222,8 @@ def test_fast_darts_supernet_equals_the_per_op_reference(chosen):
     if chosen:  # both inputs of node 2 pick ``none`` in both cells: the node is all zeros, still a tensor
         pick[0][:2] = pick[1][:2] = [OPS.index("none")] * 2
     results = []
-    for impl in ("plain", "fast"):
-        net = DartsSupernet(10, 4, 5, generator=3, impl=impl)
+    for form in ("plain", impl):
+        net = DartsSupernet(10, 4, 5, generator=3, impl=form)
         loss = F.cross_entropy(net(x, torch.softmax(alpha, -1), pick), y)
         params = [alpha, *net.parameters()]
         grads = torch.autograd.grad(loss, params, allow_unused=True)  # GDAS: unchosen ops get no gradient

@@ -18,6 +18,16 @@ Two implementations of the same function over the same parameters, chosen by ``i
   without affine parameters give the same output for the same input); ``none`` is skipped
   (its output is zero, and so is its weight's gradient). Same outputs and gradients, fewer
   kernels; ``harness/bench_darts.py`` measures the ratio.
+* ``grouped``: ``fast``, plus every op of all m edges leaving a source node computed in one
+  call per layer: the source's ReLU output is repeated m times along the channels, the
+  depthwise convolutions of the m edges run as one depthwise convolution over m*C channels,
+  the pointwise ones as one convolution with m groups, their BNs as one BN over m*C channels
+  (per-channel statistics, so the same as m BNs), the factorized reductions likewise; the
+  edge weights then scale [B, m, C, H, W] views. The kernels' weights are concatenated from
+  the same parameters at every pass, so the parameters, outputs and gradients are those of
+  ``plain`` (up to float rounding: a grouped convolution may sum in another order). It does
+  not update the BNs' running statistics, which a search never reads (the supernet always
+  runs in train mode). GDAS's one-op passes fall back to ``fast``.
 
 ``chosen`` ([2][14] op indices, GDAS) computes only the chosen op of each edge; the other ops
 add their hard weight (zero-valued, carrying gradient), as GDAS's reference code does.
@@ -37,7 +47,7 @@ from torch import nn
 from spaces.darts.genotype import CONCAT, EDGES, OPS
 from spaces.darts.network import FactorizedReduce, ReLUConvBN, init_from, make_op
 
-IMPLS = ("fast", "plain")
+IMPLS = ("fast", "plain", "grouped")
 POOLS = tuple(i for i, name in enumerate(OPS) if "pool" in name)
 NONE = OPS.index("none")
 SKIP = OPS.index("skip_connect")
@@ -62,6 +72,31 @@ class MixedOp(nn.Module):
         return sum(w * op(x) for w, op in zip(weights, self.ops))
 
 
+def _bn(x: torch.Tensor) -> torch.Tensor:
+    """Train-mode BN without affine parameters or running statistics (per channel, so m edges at once)."""
+    return F.batch_norm(x, None, None, training=True, eps=1e-5)
+
+
+def _grouped_dil_conv(ops: list[nn.Module], repeated: torch.Tensor, m: int) -> torch.Tensor:
+    """m DilConvs (ReLU already applied; ``repeated`` holds the input m times): depthwise over m*C
+    channels, pointwise with m groups, one BN."""
+    _, depthwise, pointwise, _ = list(ops[0].children())
+    dw = torch.cat([list(op.children())[1].weight for op in ops])
+    pw = torch.cat([list(op.children())[2].weight for op in ops])
+    out = F.conv2d(repeated, dw, None, depthwise.stride, depthwise.padding, depthwise.dilation, groups=dw.shape[0])
+    return _bn(F.conv2d(out, pw, groups=m))
+
+
+def _grouped_factorized_reduce(ops: list[nn.Module], relu: torch.Tensor, m: int) -> torch.Tensor:
+    """m FactorizedReduces of one ReLU'd input: [B, m, C, H/2, W/2]."""
+    w1 = torch.cat([op.conv_1.weight for op in ops])
+    w2 = torch.cat([op.conv_2.weight for op in ops])
+    a, b = F.conv2d(relu, w1, stride=2), F.conv2d(relu[:, :, 1:, 1:], w2, stride=2)
+    half = w1.shape[0] // m
+    both = torch.cat([a.view(a.shape[0], m, half, *a.shape[2:]), b.view(b.shape[0], m, half, *b.shape[2:])], dim=2)
+    return _bn(both.reshape(a.shape[0], 2 * m * half, *a.shape[2:])).view(a.shape[0], m, 2 * half, *a.shape[2:])
+
+
 def after_relu(op: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """A ReLU-first op (sep/dil conv, factorized reduction) applied to an input already through its ReLU."""
     if isinstance(op, FactorizedReduce):
@@ -82,12 +117,14 @@ class SearchCell(nn.Module):
                             else ReLUConvBN(c_prev_prev, c, 1, 1, 0, affine=False))
         self.preprocess1 = ReLUConvBN(c_prev, c, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(MixedOp(c, 2 if reduction and src < 2 else 1) for _, src in EDGES)
-        if impl == "fast":  # one pool + BN per source node, shared by its out-edges
+        if impl in ("fast", "grouped"):  # one pool + BN per source node, shared by its out-edges
             self.shared_pools = nn.ModuleList(
                 nn.ModuleList(nn.BatchNorm2d(c, affine=False) for _ in POOLS) for _ in range(1 + len(CONCAT)))
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor,
                 chosen: Sequence[int] | None = None) -> torch.Tensor:
+        if self.impl == "grouped" and chosen is None:
+            return self._forward_grouped(s0, s1, weights)
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         run_edge = self._plain_edge if self.impl == "plain" else self._fast_edge
         cache: dict[tuple[int, int], torch.Tensor] = {}
@@ -99,6 +136,48 @@ class SearchCell(nn.Module):
                 e += 1
             states.append(total)
         return torch.cat([states[i] for i in CONCAT], dim=1)
+
+    def _forward_grouped(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Per source node, all its out-edges at once (see the module docstring)."""
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        pending: dict[int, torch.Tensor] = {}
+        for src in range(2 + len(CONCAT)):  # node 5 has no out-edges but is an output
+            if src >= 2:
+                states.append(pending.pop(src))
+            targets = [n for n in range(max(2, src + 1), 2 + len(CONCAT))]
+            if targets:
+                out = self._source_edges(src, states[src], [EDGES.index((n, src)) for n in targets], weights)
+                for i, node in enumerate(targets):
+                    pending[node] = out[:, i] if node not in pending else pending[node] + out[:, i]
+        return torch.cat([states[i] for i in CONCAT], dim=1)
+
+    def _source_edges(self, src: int, x: torch.Tensor, edges: list[int], weights: torch.Tensor) -> torch.Tensor:
+        """sum_k w[e, k] op_k^e(x) for every edge e of ``edges`` (all leaving ``src``): [B, m, C, H', W']."""
+        m, (b, c) = len(edges), x.shape[:2]
+        stride = 2 if self.reduction and src < 2 else 1
+        w = weights[edges]  # [m, 8]
+        relu = F.relu(x)
+        repeated = relu.repeat(1, m, 1, 1)
+        total: torch.Tensor | int = 0
+        for k, name in enumerate(OPS):
+            ops = [self.edges[e].ops[k] for e in edges]
+            if name == "none":
+                continue
+            if "pool" in name:
+                pooled = (F.max_pool2d(x, 3, stride, 1) if name.startswith("max")
+                          else F.avg_pool2d(x, 3, stride, 1, count_include_pad=False))
+                out = self.shared_pools[src][POOLS.index(k)](pooled).unsqueeze(1)
+            elif name == "skip_connect":
+                out = x.unsqueeze(1) if stride == 1 else _grouped_factorized_reduce(ops, relu, m)
+            elif name.startswith("sep_conv"):
+                first = _grouped_dil_conv([op[0] for op in ops], repeated, m)
+                out = _grouped_dil_conv([op[1] for op in ops], F.relu(first), m)
+            else:
+                out = _grouped_dil_conv(ops, repeated, m)
+            if out.dim() == 4:
+                out = out.view(b, m, -1, *out.shape[2:])
+            total = total + out * w[:, k].view(1, m, 1, 1, 1)
+        return total  # type: ignore[return-value]
 
     def _plain_edge(self, e: int, src: int, x: torch.Tensor, w: torch.Tensor, chosen: int | None,
                     cache: dict) -> torch.Tensor:

@@ -283,7 +283,7 @@ def table3(runs: pd.DataFrame) -> PaperTable:
         "Search cost: ours is the wall-clock hours of one search on this machine's CPU at the row's scale (one core "
         "per search); 'paper' is GPU-days × 24. Black-box rows query the surrogate, so their cost is the surrogate's, "
         "not a training cost.",
-        "Rows without runs (BayesNAS on the DARTS space is not built yet) show the published figures only.",
+        "A row without runs shows the published figures only.",
     ]
     return PaperTable("table3", "Table 3: DARTS space, search on CIFAR-10 (NAS-Bench-301 surrogate)", TABLE3_COLUMNS,
                       rows, notes, titles={("cifar10", "acc"): "CIFAR-10 acc. (%)", ("params", "M"): "Params (M)",

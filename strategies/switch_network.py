@@ -55,10 +55,12 @@ def relu(x: Pair) -> Pair:
     return F.relu(a), None if q is None else q * (a > 0)
 
 
-def conv(x: Pair, weight: torch.Tensor, bias: torch.Tensor | None = None, stride: int = 1, padding: int = 0) -> Pair:
+def conv(x: Pair, weight: torch.Tensor, bias: torch.Tensor | None = None, stride: int = 1, padding: int = 0,
+         dilation: int = 1, groups: int = 1) -> Pair:
+    """Also grouped (depthwise) and dilated: each output sums over its own group, so q sums W^2 q the same way."""
     a, q = x
-    out = F.conv2d(a, weight, bias, stride=stride, padding=padding)
-    return out, None if q is None else F.conv2d(q, weight.detach() ** 2, None, stride=stride, padding=padding)
+    out = F.conv2d(a, weight, bias, stride, padding, dilation, groups)
+    return out, None if q is None else F.conv2d(q, weight.detach() ** 2, None, stride, padding, dilation, groups)
 
 
 def batch_norm(x: Pair, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None, eps: float = 1e-5) -> Pair:

@@ -225,14 +225,25 @@ def test_a_darts_space_search_resumes_to_the_uninterrupted_result(tmp_path, dart
     assert strip(resumed_rows) == strip(rows)
 
 
-@pytest.mark.parametrize("strategy, message", [
-    ({"name": "bayesnas", **TINY}, "BayesNAS searches ['nb201'] only, not space 'darts'"),
-    ({"name": "drnas", **TINY, "progressive": True, "stage_epochs": [1, 1]}, "progressive DrNAS"),
-])
-def test_strategies_built_for_nb201_only_refuse_the_darts_space_clearly(tmp_path, darts_data_dir, strategy, message):
-    summary, records = _run(tmp_path, darts_data_dir, [strategy], seeds=[0])
+def test_progressive_drnas_refuses_the_darts_space_clearly(tmp_path, darts_data_dir):
+    summary, records = _run(tmp_path, darts_data_dir, [{"name": "drnas", **TINY, "progressive": True,
+                                                        "stage_epochs": [1, 1]}], seeds=[0])
     (record,) = records.values()
-    assert record["status"] == "failed" and message in record["error"]
+    assert record["status"] == "failed" and "progressive DrNAS (partial channels, pruning) is built for nb201" in record["error"]
+
+
+def test_bayesnas_searches_the_darts_space_with_per_cell_type_switch_groups(tmp_path, darts_data_dir):
+    summary, records = _run(tmp_path, darts_data_dir, [{"name": "bayesnas", **TINY, "hessian_batches": 2}], seeds=[0],
+                            scale="smoke")
+    assert summary.failed == 0, summary.failures
+    (record,) = records.values()
+    assert record["hyperparameters"]["switch_init"] == 1.0  # the DARTS presets' original initialisation
+    genotype = Genotype.from_str(record["final"]["arch"])
+    rows = record["trajectory"]
+    assert rows[-1]["genotype"] == genotype.to_str()
+    gamma_child = np.asarray(rows[-1]["gamma_child"])
+    assert gamma_child.shape == (2, 14, 8) and np.asarray(rows[-1]["gamma_parent"]).shape == (2, 14)
+    assert not np.allclose(gamma_child, 1.0)  # the HARD update ran after the joint epoch
 
 
 # ---- Table 3 ------------------------------------------------------------------------------------------------------

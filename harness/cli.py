@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
     data_sub = p.add_subparsers(dest="data_command", required=True)
-    q = data_sub.add_parser("import", help="build the compact NB201 table in the user cache")
+    q = data_sub.add_parser("import", help="build the compact NB201 table (or, with --nb101, an NB101 table) in the user cache")
     q.add_argument("--official", help="an official NATS-Bench/NB201 benchmark file (needs the nats_bench package)")
+    q.add_argument("--nb101", help="a NAS-Bench-101 file: the official nasbench_only108.tfrecord / nasbench_full.tfrecord "
+                   "(no TensorFlow needed), or a CSV/JSON table (docs: spaces/nb101/table.py)")
     _add_data_dir(q)
     q = data_sub.add_parser("info", help="where the data and the imported table are")
     _add_data_dir(q)
@@ -261,6 +263,14 @@ def cmd_data(args: argparse.Namespace) -> int:
 
         path = build_embedded(resolve_data_dir(args.data_dir) / "nb201")
         print(f"embedded NB201 table -> {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        return 0
+    if args.data_command == "import" and args.nb101:
+        from spaces.nb101.table import NB101Table, import_nb101
+
+        path = import_nb101(args.nb101)
+        nb101 = NB101Table(path)
+        print(f"imported NB101 table -> {path} ({path.stat().st_size / 1e6:.2f} MB, {len(nb101)} (cell, epochs) "
+              f"entries, epochs {nb101.epochs})")
         return 0
     if args.data_command == "import":
         path = import_table(args.data_dir, official=Path(args.official) if args.official else None)

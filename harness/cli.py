@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-published", action="store_true", help="paper targets: leave out the published columns")
     _add_data_dir(p)
 
+    p = sub.add_parser("spaces", help="what a search space holds: sizes, ops, parents per node")
+    spaces_sub = p.add_subparsers(dest="spaces_command", required=True)
+    q = spaces_sub.add_parser("info", help="nb201, darts, or nb1shot1-1 / nb1shot1-2 / nb1shot1-3")
+    q.add_argument("name")
+    q.add_argument("--count", action="store_true", help="nb1shot1: also count the distinct NB101 cells by hashing "
+                   "every configuration (seconds for spaces 1-2, about 6 minutes for space 3)")
+
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
     data_sub = p.add_subparsers(dest="data_command", required=True)
     q = data_sub.add_parser("import", help="build the compact NB201 table (or, with --nb101, an NB101 table) in the user cache")
@@ -252,6 +259,34 @@ def _experiment_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spaces(args: argparse.Namespace) -> int:
+    name = args.name
+    if name.startswith("nb1shot1-"):
+        from spaces.nb1shot1.cells import OPS, SPACES, count, raw_size
+
+        number = int(name.split("-")[1]) if name.split("-")[1].isdigit() else -1
+        if number not in SPACES:
+            raise ValueError(f"unknown space {name!r}; NAS-Bench-1shot1 spaces: nb1shot1-1, nb1shot1-2, nb1shot1-3")
+        definition = SPACES[number]
+        print(f"{name}: NAS-Bench-1shot1 search space {number} (cells of NAS-Bench-101)")
+        print(f"  choice blocks: {definition.blocks}, ops per block: {', '.join(OPS)}")
+        for node, rule in enumerate(definition.parents, start=1):
+            text = f"fixed {list(rule[0])}" if isinstance(rule, tuple) else f"{rule} of {list(range(node))}"
+            print(f"  node {node} parents: {text}")
+        print(f"  output parents: {definition.output_parents} of {list(range(definition.blocks + 1))}")
+        print(f"  raw configurations: {raw_size(number):,} (paper: {definition.paper_size:,})")
+        if args.count:
+            print(f"  distinct NB101 cells: {count(number)['distinct_nb101_cells']:,}")
+        return 0
+    from spaces import get_space
+
+    space = get_space(name)
+    print(f"{name}: benchmark {space.benchmark_name}")
+    print(f"  datasets: {', '.join(space.datasets)}; fidelities (epochs): {', '.join(map(str, space.fidelities))}")
+    print(f"  architecture parameters: {space.arch_shape}; one-shot scales: {', '.join(space.scales)}")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from nas_core.paths import cache_dir, data_dir_candidates
     from spaces.nb201.table import import_table, load_table, tables_dir
@@ -342,6 +377,7 @@ def cmd_proxies(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench,
+            "spaces": cmd_spaces,
             "proxies": cmd_proxies}
 
 

@@ -19,32 +19,18 @@ import sys
 from pathlib import Path
 
 _STEP = """
-import json, resource, statistics, sys, time
-import torch, torch.nn.functional as F
+import json, sys
+import torch
+from harness.bench_step import time_search_steps
 from spaces.darts.supernet import DartsSupernet
 impl, steps, threads, channels, layers, size, batch = sys.argv[1], *map(int, sys.argv[2:8])
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
 model = DartsSupernet(10, channels, layers, generator=0, impl=impl)
 alpha = (1e-3 * torch.randn(2, 14, 8, generator=g)).requires_grad_()
-params = list(model.parameters())
-w_opt = torch.optim.SGD(params, lr=0.025, momentum=0.9, nesterov=True, weight_decay=3e-4)
-a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
-x, y = torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g)
-vx, vy = torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g)
-times = []
-for i in range(steps + 1):
-    t0 = time.perf_counter()
-    w_opt.zero_grad()
-    F.cross_entropy(model(x, torch.softmax(alpha, -1).detach()), y).backward()
-    torch.nn.utils.clip_grad_norm_(params, 5.0)
-    w_opt.step()
-    a_opt.zero_grad()
-    (alpha.grad,) = torch.autograd.grad(F.cross_entropy(model(vx, torch.softmax(alpha, -1)), vy), [alpha])
-    a_opt.step()
-    if i:
-        times.append(time.perf_counter() - t0)
-print(json.dumps({"step_s": statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+batches = (torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g),
+           torch.randn(batch, 3, size, size, generator=g), torch.randint(0, 10, (batch,), generator=g))
+print(json.dumps(time_search_steps(model, alpha, list(model.parameters()), batches, steps, 3e-4)))
 """
 
 #: (channels, cells, image size, batch): the DARTS search protocol and the CPU preset of spaces/darts/space.py

@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 _STEP = """
-import json, resource, statistics, sys, time
-import torch, torch.nn.functional as F
+import json, sys
+import torch
+from harness.bench_step import time_search_steps
 from spaces.nb201.supernet import Supernet
 impl, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
@@ -39,25 +40,11 @@ else:
     alpha = (1e-3 * torch.randn(6, 5, generator=g)).requires_grad_()
     net = model
     params = list(model.parameters())
-w_opt = torch.optim.SGD(params, lr=0.025, momentum=0.9, nesterov=True, weight_decay=5e-4)
-a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
 x, y = torch.randn(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
 vx, vy = torch.randn(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
 if impl.endswith("-cl"):  # channels-last batches: oneDNN's preferred layout (the GPU loop's, not the CPU loop's)
     x, vx = x.contiguous(memory_format=torch.channels_last), vx.contiguous(memory_format=torch.channels_last)
-times = []
-for i in range(steps + 1):
-    t0 = time.perf_counter()
-    w_opt.zero_grad()
-    F.cross_entropy(net(x, torch.softmax(alpha, -1).detach()), y).backward()
-    torch.nn.utils.clip_grad_norm_(params, 5.0)
-    w_opt.step()
-    a_opt.zero_grad()
-    (alpha.grad,) = torch.autograd.grad(F.cross_entropy(net(vx, torch.softmax(alpha, -1)), vy), [alpha])
-    a_opt.step()
-    if i:
-        times.append(time.perf_counter() - t0)
-print(json.dumps({"step_s": statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps(time_search_steps(net, alpha, params, (x, y, vx, vy), steps, 5e-4)))
 """
 
 

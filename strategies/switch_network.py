@@ -123,23 +123,69 @@ def _sequential_conv(module: nn.Conv2d, x: Pair) -> Pair:
     return conv(x, module.weight, module.bias, module.stride[0], module.padding[0])
 
 
-# ---- the NB201 walk --------------------------------------------------------------------------------
-class SwitchedSupernet:
-    """Walks a :class:`Supernet`'s parameters with per-cell child/parent switches."""
+# ---- a walk with switches, whatever the space ----------------------------------------------------
+class SwitchWalk:
+    """What every switched supernet shares: logits and the closed-form switch Hessian from its
+    :meth:`walk` over (activation, squared signal) pairs (the NB201 and DARTS-space walks)."""
 
-    def __init__(self, supernet: Supernet, parent_at: str = "input") -> None:
+    def __init__(self, supernet: nn.Module, parent_at: str = "input") -> None:
         if parent_at not in PLACEMENTS:
             raise ValueError(f"parent_at must be one of {PLACEMENTS}, got {parent_at!r}")
         self.supernet, self.parent_at = supernet, parent_at
+
+    def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
+             u_parent: torch.Tensor | None) -> Pair:
+        raise NotImplementedError
+
+    def __call__(self, x: torch.Tensor, child: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
+        """Logits; differentiable w.r.t. the switches and the supernet's parameters."""
+        return self.walk((x, None), child, parent, None, None)[0]
+
+    def switched_edge(self, x: Pair, n_ops: int, op_output: Callable[[int, Pair], "Pair | None"], child: torch.Tensor,
+                      parent: torch.Tensor, u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
+        """sum_k child[k] * op_k(x) with the parent switch on the edge's input (or output);
+        ``op_output(k, x)`` is None for an op whose output is zero (``none``)."""
+        if self.parent_at == "input":
+            x = scale(x, parent, u_parent)
+        total: Pair | None = None
+        for k in range(n_ops):
+            out = op_output(k, x)
+            if out is None:
+                continue
+            term = scale(out, child[k], None if u_child is None else u_child[k])
+            total = term if total is None else add(total, term)
+        assert total is not None
+        if self.parent_at == "output":
+            total = scale(total, parent, u_parent)
+        return total
+
+    def diagonal_hessian(self, x: torch.Tensor, y: torch.Tensor, child: torch.Tensor, parent: torch.Tensor,
+                         output_hessian: str = "target") -> tuple[torch.Tensor, torch.Tensor]:
+        """The closed-form Gauss-Newton diagonal of the batch-mean loss w.r.t. (child, parent)."""
+        child, parent = child.detach(), parent.detach()
+        params = [p for p in self.supernet.parameters() if p.requires_grad]
+        try:  # no graph through the weights: only q's dependence on the dummies u is differentiated
+            for p in params:
+                p.requires_grad_(False)
+            h_child, h_parent = gauss_newton_diagonal(
+                lambda pair, u: self.walk(pair, child, parent, u[0], u[1]), x, y, [child, parent], output_hessian)
+        finally:
+            for p in params:
+                p.requires_grad_(True)
+        return h_child, h_parent
+
+
+# ---- the NB201 walk --------------------------------------------------------------------------------
+class SwitchedSupernet(SwitchWalk):
+    """Walks a :class:`Supernet`'s parameters with per-cell child/parent switches."""
+
+    def __init__(self, supernet: Supernet, parent_at: str = "input") -> None:
+        super().__init__(supernet, parent_at)
         self.cells = [layer for layer in supernet.layers if isinstance(layer, SearchCell)]
 
     @property
     def n_cells(self) -> int:
         return len(self.cells)
-
-    def __call__(self, x: torch.Tensor, child: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
-        """Logits; differentiable w.r.t. the switches and the supernet's parameters."""
-        return self.walk((x, None), child, parent, None, None)[0]
 
     def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
              u_parent: torch.Tensor | None) -> Pair:
@@ -170,19 +216,7 @@ class SwitchedSupernet:
 
     def _edge(self, cell: SearchCell, e: int, x: Pair, child: torch.Tensor, parent: torch.Tensor,
               u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
-        if self.parent_at == "input":
-            x = scale(x, parent, u_parent)
-        total: Pair | None = None
-        for k in range(N_OPS):
-            out = self._op(cell, k, e, x)
-            if out is None:
-                continue
-            term = scale(out, child[k], None if u_child is None else u_child[k])
-            total = term if total is None else add(total, term)
-        assert total is not None
-        if self.parent_at == "output":
-            total = scale(total, parent, u_parent)
-        return total
+        return self.switched_edge(x, N_OPS, lambda k, h: self._op(cell, k, e, h), child, parent, u_child, u_parent)
 
     def _cell(self, cell: SearchCell, x: Pair, child: torch.Tensor, parent: torch.Tensor,
               u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
@@ -204,21 +238,6 @@ class SwitchedSupernet:
         main = relu_conv_bn(block.conv_b, relu_conv_bn(block.conv_a, x))
         shortcut = _sequential_conv(block.downsample[1], avg_pool_2x2(x))
         return add(shortcut, main)
-
-    def diagonal_hessian(self, x: torch.Tensor, y: torch.Tensor, child: torch.Tensor, parent: torch.Tensor,
-                         output_hessian: str = "target") -> tuple[torch.Tensor, torch.Tensor]:
-        """The closed-form Gauss-Newton diagonal of the batch-mean loss w.r.t. (child, parent)."""
-        child, parent = child.detach(), parent.detach()
-        params = [p for p in self.supernet.parameters() if p.requires_grad]
-        try:  # no graph through the weights: only q's dependence on the dummies u is differentiated
-            for p in params:
-                p.requires_grad_(False)
-            h_child, h_parent = gauss_newton_diagonal(
-                lambda pair, u: self.walk(pair, child, parent, u[0], u[1]), x, y, [child, parent], output_hessian)
-        finally:
-            for p in params:
-                p.requires_grad_(True)
-        return h_child, h_parent
 
 
 def gauss_newton_diagonal(walk: Callable[[Pair, list[torch.Tensor]], Pair], x: torch.Tensor, y: torch.Tensor,

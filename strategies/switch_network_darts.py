@@ -24,8 +24,7 @@ from torch import nn
 from spaces.darts.genotype import CONCAT, EDGES, OPS
 from spaces.darts.network import FactorizedReduce
 from spaces.darts.supernet import DartsSupernet, SearchCell
-from strategies.switch_network import (PLACEMENTS, Pair, add, batch_norm, conv, gauss_newton_diagonal, global_mean,
-                                       linear, relu, scale)
+from strategies.switch_network import Pair, SwitchWalk, add, batch_norm, conv, global_mean, linear, relu
 
 
 def cat(pairs: list[Pair]) -> Pair:
@@ -81,14 +80,11 @@ def _factorized_reduce(module: FactorizedReduce, x: Pair) -> Pair:
     return _bn(module.bn, cat([_conv(module.conv_1, h), _conv(module.conv_2, shifted)]))
 
 
-class DartsSwitchedSupernet:
+class DartsSwitchedSupernet(SwitchWalk):
     """Walks a :class:`DartsSupernet`'s parameters with per-cell child [cells, 14, 8] and parent
     [cells, 14] switches."""
 
-    def __init__(self, supernet: DartsSupernet, parent_at: str = "input") -> None:
-        if parent_at not in PLACEMENTS:
-            raise ValueError(f"parent_at must be one of {PLACEMENTS}, got {parent_at!r}")
-        self.supernet, self.parent_at = supernet, parent_at
+    supernet: DartsSupernet
 
     @property
     def n_cells(self) -> int:
@@ -98,9 +94,6 @@ class DartsSwitchedSupernet:
     def cell_kinds(self) -> list[int]:
         """0 for a normal cell, 1 for a reduction cell, in network order."""
         return [int(cell.reduction) for cell in self.supernet.cells]
-
-    def __call__(self, x: torch.Tensor, child: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
-        return self.walk((x, None), child, parent, None, None)[0]
 
     def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
              u_parent: torch.Tensor | None) -> Pair:
@@ -129,39 +122,17 @@ class DartsSwitchedSupernet:
     def _edge(self, cell: SearchCell, e: int, src: int, x: Pair, child: torch.Tensor, parent: torch.Tensor,
               u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
         stride = 2 if cell.reduction and src < 2 else 1
-        if self.parent_at == "input":
-            x = scale(x, parent, u_parent)
-        total: Pair | None = None
-        for k, name in enumerate(OPS):
-            op = cell.edges[e].ops[k]
-            if name == "none":
-                continue  # zero output: no activation, no Hessian term
-            if name == "max_pool_3x3":
-                out = _bn(op[1], max_pool_3x3(x, stride))
-            elif name == "avg_pool_3x3":
-                out = _bn(op[1], avg_pool_3x3(x, stride))
-            elif name == "skip_connect":
-                out = x if stride == 1 else _factorized_reduce(op, x)
-            else:
-                out = _sequential(op, x)
-            term = scale(out, child[k], None if u_child is None else u_child[k])
-            total = term if total is None else add(total, term)
-        assert total is not None
-        if self.parent_at == "output":
-            total = scale(total, parent, u_parent)
-        return total
 
-    def diagonal_hessian(self, x: torch.Tensor, y: torch.Tensor, child: torch.Tensor, parent: torch.Tensor,
-                         output_hessian: str = "target") -> tuple[torch.Tensor, torch.Tensor]:
-        """The closed-form Gauss-Newton diagonal of the batch-mean loss w.r.t. (child, parent)."""
-        child, parent = child.detach(), parent.detach()
-        params = [p for p in self.supernet.parameters() if p.requires_grad]
-        try:
-            for p in params:
-                p.requires_grad_(False)
-            h_child, h_parent = gauss_newton_diagonal(
-                lambda pair, u: self.walk(pair, child, parent, u[0], u[1]), x, y, [child, parent], output_hessian)
-        finally:
-            for p in params:
-                p.requires_grad_(True)
-        return h_child, h_parent
+        def op_output(k: int, h: Pair) -> Pair | None:
+            name, op = OPS[k], cell.edges[e].ops[k]
+            if name == "none":
+                return None  # zero output: no activation, no Hessian term
+            if name == "max_pool_3x3":
+                return _bn(op[1], max_pool_3x3(h, stride))
+            if name == "avg_pool_3x3":
+                return _bn(op[1], avg_pool_3x3(h, stride))
+            if name == "skip_connect":
+                return h if stride == 1 else _factorized_reduce(op, h)
+            return _sequential(op, h)
+
+        return self.switched_edge(x, len(OPS), op_output, child, parent, u_child, u_parent)

@@ -1,0 +1,35 @@
+"""The timed DARTS first-order search step both supernet benchmarks run in their subprocesses.
+
+A step is a weight step (SGD, Nesterov momentum, clip 5) on a train batch, then an alpha step
+(Adam, the NB201/DARTS settings) on a valid batch, exactly as the DARTS strategy runs it. One
+warm-up step, then the median of ``steps`` timed ones and the process's peak resident memory.
+"""
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from typing import Any, Callable
+
+
+def time_search_steps(net: Callable[[Any, Any], Any], alpha: Any, params: list[Any], batches: tuple[Any, Any, Any, Any],
+                      steps: int, weight_decay: float) -> dict[str, float]:
+    import torch
+    import torch.nn.functional as F
+
+    x, y, vx, vy = batches
+    w_opt = torch.optim.SGD(params, lr=0.025, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    a_opt = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
+    times = []
+    for i in range(steps + 1):
+        t0 = time.perf_counter()
+        w_opt.zero_grad()
+        F.cross_entropy(net(x, torch.softmax(alpha, -1).detach()), y).backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        w_opt.step()
+        a_opt.zero_grad()
+        (alpha.grad,) = torch.autograd.grad(F.cross_entropy(net(vx, torch.softmax(alpha, -1)), vy), [alpha])
+        a_opt.step()
+        if i:
+            times.append(time.perf_counter() - t0)
+    return {"step_s": statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -136,6 +136,14 @@ def test_bench_supernet_prints_time_memory_and_ratio(capsys):
 
 
 @pytest.mark.slow
+def test_bench_darts_prints_plain_fast_and_grouped_with_their_ratios(capsys):
+    assert main(["bench", "darts", "--preset", "cpu", "--steps", "1", "--threads", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "C=8, 5 cells, batch 32, 8x8" in out and out.count("s/step") == 3
+    assert "speed-up vs plain: fast" in out and "grouped" in out
+
+
+@pytest.mark.slow
 def test_bench_balenas_prints_time_memory_and_the_bound(capsys):
     assert main(["bench", "balenas", "--steps", "1", "--threads", "1", "--rounds", "1", "--channels", "4",
                  "--cells-per-stage", "1", "--image-size", "8"]) == 0

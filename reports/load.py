@@ -43,7 +43,7 @@ def load_runs(results_dir: str | Path, skipped: list[Path] | None = None) -> pd.
             "status": record.get("status"), "n_queries": search.get("n_queries"),
             "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
-            "code_version": str((record.get("provenance") or {}).get("code_version", "unknown"))[:12],
+            "code_version": str((record.get("provenance") or {}).get("code_version", "unknown")),
             "space": record.get("space", "nb201"),
         }
         own = (record.get("hyperparameters") or {}).get("select") if final.get("selections") else None

@@ -91,10 +91,11 @@ class PaperTable:
 
 
 # ---- building ---------------------------------------------------------------------------------------
-def scale_of(experiment: str, strategy: str) -> str:
-    """The scale a row's runs used: tabular strategies read the table at any scale."""
+def scale_of(experiment: str, strategy: str, space: str = "nb201") -> str:
+    """The scale a row's runs used: black-box strategies read the table (NB201) or the surrogate
+    (DARTS space) at any scale."""
     if strategy in ("random_pick", "random_search", "rea", "zero_cost"):
-        return "table"
+        return "table" if space == "nb201" else "surrogate"
     for scale in ("cpu", "smoke"):
         if experiment.endswith(f"_{scale}"):
             return scale
@@ -117,7 +118,7 @@ def load_results(results_root: str | Path) -> pd.DataFrame:
     runs = pd.concat(frames, ignore_index=True)
     # an experiment may copy another's records (reuse_from): count each run once
     runs = runs.drop_duplicates(subset=["run_id", "dataset", "selection", "label"], keep="first").reset_index(drop=True)
-    runs["scale"] = [scale_of(e, s) for e, s in zip(runs["experiment"], runs["strategy"])]
+    runs["scale"] = [scale_of(e, s, sp) for e, s, sp in zip(runs["experiment"], runs["strategy"], runs["space"])]
     hyper = [json.loads(h) for h in runs["hyperparameters"]]
     runs["samples"] = [h.get("samples", 3) if isinstance(h, dict) else 3 for h in hyper]
     runs["proxy"] = [h.get("proxy") if isinstance(h, dict) else None for h in hyper]

@@ -1,6 +1,6 @@
 """Expand a config into jobs, run them with joblib, write one record per run.
 
-Jobs share nothing: each worker loads the strategy registry, the (cached) table and its own
+Jobs share nothing: each worker loads the strategy registry, the (cached) benchmark of the configured space and its own
 RNG derived from the run key. Records are written by the driver as results arrive, each
 atomically, so a killed sweep leaves only complete records and re-running it skips every
 run whose record says ``done`` (failed and unreadable ones are redone).
@@ -168,7 +168,7 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
     _WATCHING_PARENT = True
 
 
-def open_table(choice: str, data_dir: str | None, space: str = "nb201") -> Any:
+def open_benchmark(choice: str, data_dir: str | None, space: str = "nb201") -> Any:
     """The benchmark a run of ``space`` reads (NB201: the data search, ``auto``, or the package's
     embedded table; NB301: the surrogate in the data directory)."""
     from spaces import get_space
@@ -327,7 +327,7 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
         summary.reused, todo = len(todo) - len(remaining), remaining
     if not todo:
         return summary
-    open_table(config.table, config.data_dir, config.space)  # fail once, clearly, before fanning out; also builds the cache
+    open_benchmark(config.table, config.data_dir, config.space)  # fail once, clearly, before fanning out; also builds the cache
     bar = _progress_bar(len(todo), config.name, progress)
     pending = {job.run_id: job for job in todo}
 

@@ -1,7 +1,7 @@
 """Expand a config into jobs, run them with joblib, write one record per run.
 
-Jobs share nothing: each worker loads the strategy registry, the (cached) benchmark of the configured space and its own
-RNG derived from the run key. Records are written by the driver as results arrive, each
+Jobs share nothing: each worker loads the strategy registry, the (cached) benchmark of the
+configured space and its own RNG derived from the run key. Records are written by the driver as results arrive, each
 atomically, so a killed sweep leaves only complete records and re-running it skips every
 run whose record says ``done`` (failed and unreadable ones are redone).
 """

@@ -232,7 +232,8 @@ FIGURE_CAPTIONS = {
     "darts_skip_connections": "DARTS space: skip connections in the derived normal cell (of 8 ops) per epoch (the "
                               "paper's Fig. 2 setting), mean $\\pm$ std over seeds.",
     "darts_hessian": "DARTS space: dominant eigenvalue of the validation-loss Hessian w.r.t. the architecture "
-                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over seeds.",
+                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over seeds; BayesNAS's is "
+                     "w.r.t. its child switches, a different parameter.",
     "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
                            "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
     "correlation": "Proxy score against NB201 test accuracy, one panel per proxy and dataset (written by "
@@ -251,13 +252,13 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
             "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
             "darts_skip_connections": _curve_figure(
                 darts, "skip_connections", "skip connections in the normal cell (of 8)",
-                "DARTS space: skip connections in the derived normal cell per epoch (mean ± std)", out_dir,
+                "DARTS space: skip connections in the normal cell", out_dir,
                 "darts_skip_connections"),
             "darts_hessian": _curve_figure(
                 darts, "hessian_eigenvalue", "dominant Hessian eigenvalue",
-                "DARTS space: dominant eigenvalue of the validation-loss Hessian (symlog scale)", out_dir,
+                "DARTS space: dominant Hessian eigenvalue (symlog)", out_dir,
                 "darts_hessian", symlog=True),
             "darts_surrogate_acc": _curve_figure(
                 darts, "surrogate_valid_acc", "NB301 surrogate-predicted accuracy (%)",
-                "DARTS space: predicted validation accuracy of each epoch's derived genotype", out_dir,
+                "DARTS space: NB301-predicted accuracy per epoch", out_dir,
                 "darts_surrogate_acc")}

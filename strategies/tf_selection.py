@@ -2,11 +2,11 @@
 
 After a BaLeNAS search, draw ``draws`` cells from q = N(mu, sigma^2): alpha ~ q, then the
 space's derivation of that alpha (NB201: argmax per edge, ``none`` included; DARTS space: the
-standard two-strongest-inputs rule on softmax(alpha)). The first K draws are the sample of size K, so the samples are
-nested (K = 10 is a prefix of K = 50, which is a prefix of K = 100) and one set of draws serves
-every K. Each distinct cell is scored once per proxy -- from the whole-space cache when it holds
-the cell, else on the fly with the same network and seeds (:func:`strategies.proxies.cache.scores_of`)
--- and for every (proxy, K) the best-scored cell among the first K draws is kept (ties: the
+standard two-strongest-inputs rule on softmax(alpha)). The first K draws are the sample of size
+K, so the samples are nested (K = 10 is a prefix of K = 50, which is a prefix of K = 100) and one
+set of draws serves every K. Each distinct cell is scored once per proxy -- from the whole-space
+cache when it holds the cell (NB201), else on the fly with the same network and seeds
+(:func:`strategies.proxies.cache.score_archs`) -- and for every (proxy, K) the best-scored cell among the first K draws is kept (ties: the
 first drawn; a NaN score never wins). Nothing here reads the benchmark: the runner looks the
 selected cells up after the search, with the table sealed until then.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
-
 
 
 def selection_key(proxy: str, k: int) -> str:

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
     data_sub = p.add_subparsers(dest="data_command", required=True)
-    q = data_sub.add_parser("import", help="build the compact NB201 table (or, with --nb101, an NB101 table) in the user cache")
+    q = data_sub.add_parser("import", help="build the compact NB201 table (or, with --nb101, an NB101 table) "
+                            "in the user cache")
     q.add_argument("--official", help="an official NATS-Bench/NB201 benchmark file (needs the nats_bench package)")
     q.add_argument("--nb101", help="a NAS-Bench-101 file: the official nasbench_only108.tfrecord / nasbench_full.tfrecord "
                    "(no TensorFlow needed), or a CSV/JSON table (docs: spaces/nb101/table.py)")
@@ -81,10 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--compile", action="store_true", help="with --device cuda: also graphs of torch.compile'd cells")
     q.add_argument("--variants", help="with --device cuda: a comma-separated subset of plain, fast, fast+graphs, "
                    "fast+graphs+cl, xautodl, fast+graphs+compile, fast+graphs+compile+cl")
-    q = bench_sub.add_parser("darts", help="one DARTS search step on the DARTS-space supernet: fast vs per-op reference")
+    q = bench_sub.add_parser("darts", help="one DARTS search step on the DARTS-space supernet: fast and grouped vs "
+                             "the per-op reference")
     q.add_argument("--steps", type=int, default=2)
     q.add_argument("--threads", type=int, default=2)
-    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
+    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast/grouped runs; the best of each is kept")
     q.add_argument("--preset", choices=("paper", "cpu"), default="paper",
                    help="paper: 8 cells, C=16, batch 64, 32x32 (default); cpu: the CPU preset's supernet")
     q = bench_sub.add_parser("nb301", help="NAS-Bench-301 surrogate predictions/s: batched vs one at a time")

@@ -199,7 +199,7 @@ class DartsSwitchDistribution(SwitchDistribution):
         import torch
 
         kinds, edges, ops = shape
-        self.n_valid, self.shape = n_valid, shape
+        self.n_valid = n_valid
         self.params = [torch.full((self.n_cells, edges, ops), self.switch_init, device=device, requires_grad=True),
                        torch.ones(self.n_cells, edges, device=device, requires_grad=True)]
         self.gamma_child, self.gamma_parent = torch.ones(shape, device=device), torch.ones(kinds, edges, device=device)

@@ -33,6 +33,7 @@ on the supernet it is a positive surrogate, tested against autograd's exact Gaus
 """
 from __future__ import annotations
 
+import abc
 from typing import Callable
 
 import torch
@@ -124,7 +125,7 @@ def _sequential_conv(module: nn.Conv2d, x: Pair) -> Pair:
 
 
 # ---- a walk with switches, whatever the space ----------------------------------------------------
-class SwitchWalk:
+class SwitchWalk(abc.ABC):
     """What every switched supernet shares: logits and the closed-form switch Hessian from its
     :meth:`walk` over (activation, squared signal) pairs (the NB201 and DARTS-space walks)."""
 
@@ -133,9 +134,10 @@ class SwitchWalk:
             raise ValueError(f"parent_at must be one of {PLACEMENTS}, got {parent_at!r}")
         self.supernet, self.parent_at = supernet, parent_at
 
+    @abc.abstractmethod
     def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
              u_parent: torch.Tensor | None) -> Pair:
-        raise NotImplementedError
+        """The logits and their squared signal for one batch (``u_*`` None: no Hessian)."""
 
     def __call__(self, x: torch.Tensor, child: torch.Tensor, parent: torch.Tensor) -> torch.Tensor:
         """Logits; differentiable w.r.t. the switches and the supernet's parameters."""

@@ -137,29 +137,34 @@ class AuxiliaryHead(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
+def cell_layout(channels: int, layers: int, stem_multiplier: int = 3) -> list[tuple[int, int, int, bool, bool]]:
+    """Per cell: (input widths two back and one back, cell width C, reduction?, previous one a
+    reduction?) for a network of ``layers`` cells after a stem of ``stem_multiplier * channels``,
+    reductions at 1/3 and 2/3 doubling C; a cell outputs ``len(CONCAT) * C`` channels. Shared by
+    the evaluation network and the search supernet."""
+    layout = []
+    c_prev_prev = c_prev = stem_multiplier * channels
+    c_curr, reduction_prev = channels, False
+    for i in range(layers):
+        reduction = i in (layers // 3, 2 * layers // 3)
+        c_curr *= 2 if reduction else 1
+        layout.append((c_prev_prev, c_prev, c_curr, reduction, reduction_prev))
+        c_prev_prev, c_prev, reduction_prev = c_prev, len(CONCAT) * c_curr, reduction
+    return layout
+
+
 class NetworkCIFAR(nn.Module):
     """The evaluation network: stem (3C) -> ``layers`` cells, reductions at 1/3 and 2/3 -> head."""
 
     def __init__(self, genotype: Genotype, channels: int = 36, num_classes: int = 10, layers: int = 20,
                  auxiliary: bool = False) -> None:
         super().__init__()
-        c_curr = 3 * channels
-        self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
-        c_prev_prev, c_prev, c_curr = c_curr, c_curr, channels
-        self.cells = nn.ModuleList()
-        reduction_prev = False
-        c_aux = None
-        for i in range(layers):
-            reduction = i in (layers // 3, 2 * layers // 3)
-            if reduction:
-                c_curr *= 2
-            self.cells.append(EvalCell(genotype, c_prev_prev, c_prev, c_curr, reduction, reduction_prev))
-            reduction_prev = reduction
-            c_prev_prev, c_prev = c_prev, len(CONCAT) * c_curr
-            if i == 2 * layers // 3:
-                c_aux = c_prev
+        self.stem = nn.Sequential(nn.Conv2d(3, 3 * channels, 3, padding=1, bias=False), nn.BatchNorm2d(3 * channels))
+        layout = cell_layout(channels, layers)
+        self.cells = nn.ModuleList(EvalCell(genotype, *widths) for widths in layout)
+        c_aux = len(CONCAT) * layout[2 * layers // 3][2] if layers > 2 * layers // 3 else None
         self.auxiliary = AuxiliaryHead(c_aux, num_classes) if auxiliary and c_aux else None
-        self.classifier = nn.Linear(c_prev, num_classes)
+        self.classifier = nn.Linear(len(CONCAT) * layout[-1][2], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)

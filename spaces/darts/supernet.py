@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from spaces.darts.genotype import CONCAT, EDGES, OPS
-from spaces.darts.network import FactorizedReduce, ReLUConvBN, init_from, make_op
+from spaces.darts.network import FactorizedReduce, ReLUConvBN, cell_layout, init_from, make_op
 
 IMPLS = ("fast", "plain", "grouped")
 POOLS = tuple(i for i, name in enumerate(OPS) if "pool" in name)
@@ -226,19 +226,11 @@ class DartsSupernet(nn.Module):
             generator = torch.Generator().manual_seed(int(generator))
         self.impl = impl
         with torch.device("meta"):
-            c_curr = stem_multiplier * channels
-            self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
-            c_prev_prev, c_prev, c_curr = c_curr, c_curr, channels
-            self.cells = nn.ModuleList()
-            reduction_prev = False
-            for i in range(layers):
-                reduction = i in (layers // 3, 2 * layers // 3)
-                if reduction:
-                    c_curr *= 2
-                self.cells.append(SearchCell(c_prev_prev, c_prev, c_curr, reduction, reduction_prev, impl))
-                reduction_prev = reduction
-                c_prev_prev, c_prev = c_prev, len(CONCAT) * c_curr
-            self.classifier = nn.Linear(c_prev, num_classes)
+            c_stem = stem_multiplier * channels
+            self.stem = nn.Sequential(nn.Conv2d(3, c_stem, 3, padding=1, bias=False), nn.BatchNorm2d(c_stem))
+            layout = cell_layout(channels, layers, stem_multiplier)
+            self.cells = nn.ModuleList(SearchCell(*widths, impl) for widths in layout)
+            self.classifier = nn.Linear(len(CONCAT) * layout[-1][2], num_classes)
         self.to_empty(device="cpu")
         self.reset_parameters(generator)
 

@@ -129,6 +129,15 @@ def read_runs(path: Path) -> Iterator[Run]:
         raise NB101ImportError(f"{path}: unknown NB101 format {suffix!r}; expected .tfrecord, .csv or .json")
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 # ---- the compact table ---------------------------------------------------------------------------------------
 def _encode_ops(ops: tuple[str, ...]) -> list[int]:
     codes = [-1] + [OPS.index(op) for op in ops[1:-1]] + [-2]
@@ -140,7 +149,7 @@ def import_nb101(source: str | Path, out: str | Path | None = None) -> Path:
     source = Path(source)
     if not source.is_file():
         raise DataNotFoundError(f"NB101 source file {source} not found")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = file_sha256(source)
     entries: dict[tuple[str, int], dict[str, Any]] = {}
     for run in read_runs(source):
         run.spec.check_in_space()
@@ -220,6 +229,6 @@ def load_subset(data_dir: str | Path | None = None) -> NB101Table:
     source = resolve_data_dir(data_dir) / SUBSET_CSV
     if not source.is_file():
         raise DataNotFoundError(f"the NB101 subset {source} was not found; see README, section Data")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = file_sha256(source)
     path = cache_dir() / "tables" / f"nb101-{digest[:16]}{SUFFIX}"
     return NB101Table(path if path.is_file() else import_nb101(source, path))

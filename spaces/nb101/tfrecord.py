@@ -45,13 +45,15 @@ def _crc_table() -> list[int]:
 _TABLE = _crc_table()
 
 
-def crc32c(data: bytes) -> int:
-    try:  # a C implementation when installed (optional); the pure-Python one otherwise
-        import crc32c as fast  # type: ignore[import-not-found]
+try:  # a C implementation when installed (optional); looked up once, not per record
+    from crc32c import crc32c as _fast_crc32c  # type: ignore[import-not-found]
+except ImportError:
+    _fast_crc32c = None
 
-        return fast.crc32c(data)
-    except ImportError:
-        pass
+
+def crc32c(data: bytes) -> int:
+    if _fast_crc32c is not None:
+        return _fast_crc32c(data)
     crc = 0xFFFFFFFF
     table = _TABLE
     for byte in data:

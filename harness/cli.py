@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--scale", choices=("paper", "cpu", "smoke"),
                    help="one-shot strategies: the published protocol, the CPU preset where DARTS collapses, or the quick smoke preset")
+    p.add_argument("--only", action="append", metavar="LABEL[:SEED]",
+                   help="run only these strategies (by label), optionally one seed, in the order given; repeatable, "
+                   "e.g. --only darts_v1:0 --only balenas_v1:0 (run ids are unchanged)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="continue killed one-shot runs from their last epoch checkpoint (default); --no-resume restarts them")
     _add_data_dir(p)
@@ -147,6 +150,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_only(items: list[str] | None) -> list[tuple[str, int | None]] | None:
+    """``--only LABEL[:SEED]`` items as (label, seed or None); a malformed seed is a clear error."""
+    if not items:
+        return None
+    parsed = []
+    for item in items:
+        label, _, seed = item.partition(":")
+        if seed and not seed.isdigit():
+            raise SystemExit(f"--only {item!r}: the seed after ':' must be a non-negative integer")
+        parsed.append((label, int(seed) if seed else None))
+    return parsed
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_config
     from harness.runner import run_experiment
@@ -155,7 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale, "n_jobs": args.n_jobs})
     try:
         summary = run_experiment(config, results_root=args.results_dir, progress=not args.no_progress,
-                                 resume=args.resume)
+                                 resume=args.resume, only=_parse_only(args.only))
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
               "run the same command again to resume", file=sys.stderr)

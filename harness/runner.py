@@ -305,18 +305,39 @@ def run_experiment(
     n_jobs: int | None = None,
     progress: bool = True,
     resume: bool = True,
+    only: list[tuple[str, int | None]] | None = None,
 ) -> SweepSummary:
-    """Run every pending job of ``config``; records go to ``results_root/<config.name>/``."""
+    """Run every pending job of ``config``; records go to ``results_root/<config.name>/``.
+
+    ``only``: (strategy label, seed or None) pairs; just those jobs run, in that order. A GPU
+    lease of minutes is spent on the runs that matter first, and run ids do not change.
+    """
     results_dir = Path(results_root) / config.name
     check_writable(results_dir)  # before computing anything: a run nobody can save is wasted
     with experiment_lock(results_dir):  # one runner per experiment; a second one refuses at once
-        return _run_locked(config, results_dir, n_jobs, progress, resume)
+        return _run_locked(config, results_dir, n_jobs, progress, resume, only)
+
+
+def select_jobs(jobs: list[Job], only: list[tuple[str, int | None]]) -> list[Job]:
+    """The jobs named by ``only``, in its order; a label or seed the config lacks is an error."""
+    selected: list[Job] = []
+    for label, seed in only:
+        matches = [j for j in jobs if j.label == label and (seed is None or j.seed == seed)]
+        if not matches:
+            labels = sorted({j.label for j in jobs})
+            seeds = sorted({j.seed for j in jobs})
+            raise ValueError(f"--only {label}{'' if seed is None else f':{seed}'} matches no run of this config "
+                             f"(labels {labels}, seeds {seeds})")
+        selected += [j for j in matches if j not in selected]
+    return selected
 
 
 def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None, progress: bool,
-                resume: bool) -> SweepSummary:
+                resume: bool, only: list[tuple[str, int | None]] | None = None) -> SweepSummary:
     remove_stale_temporaries(results_dir)
     jobs = expand(config, str(results_dir / "checkpoints"))
+    if only:
+        jobs = select_jobs(jobs, only)
     todo, skipped = pending_jobs(jobs, results_dir)
     if not resume:  # start interrupted one-shot runs from scratch
         for job in todo:

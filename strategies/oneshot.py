@@ -140,7 +140,9 @@ class OneShotStrategy(Strategy):
                    "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.distribution.describe()}
             if self.hessian_every and ((epoch + 1) % self.hessian_every == 0 or epoch + 1 == self.epochs):
                 probe = streams.torch_generator("hessian_probe", epoch)
+                probe_started = time.perf_counter()
                 row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(_to(data.fixed_valid_batch(), device), probe)
+                row["hessian_wall_s"] = time.perf_counter() - probe_started  # the probe's cost, apart from training
             log.row(**row)
             self._checkpoint(problem, epoch + 1, log)
             if problem.epoch_callback is not None:

@@ -259,3 +259,20 @@ def test_max_run_seconds_is_validated():
 
     with pytest.raises(ConfigError, match="max_run_seconds must be a positive number"):
         parse_config({"name": "x", "datasets": ["cifar10"], "strategies": [{"name": "random_pick"}], "max_run_seconds": 0})
+
+
+def test_only_runs_the_named_jobs_in_order_with_unchanged_run_ids(tmp_path, synthetic_data_dir):
+    """``--only rea:1 --only random_search`` runs those three jobs; their records equal a full sweep's."""
+    from harness.runner import select_jobs
+
+    config = load_config(write_config(tmp_path / "c.toml", synthetic_data_dir))
+    jobs = expand(config)
+    chosen = select_jobs(jobs, [("rea", 1), ("random_search", None)])
+    assert [(j.label, j.seed) for j in chosen] == [("rea", 1), ("random_search", 0), ("random_search", 1)]
+    with pytest.raises(ValueError, match=r"rea:7 matches no run.*seeds \[0, 1\]"):
+        select_jobs(jobs, [("rea", 7)])
+    summary = run_experiment(config, results_root=tmp_path / "only", progress=False, only=[("rea", 1)])
+    assert (summary.total, summary.done) == (1, 1)
+    _, full = run(tmp_path, synthetic_data_dir, results="full")
+    (only_record,) = records(summary).values()
+    assert deterministic_view(only_record) == deterministic_view(records(full)[only_record["run_id"]])

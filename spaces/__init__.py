@@ -11,7 +11,9 @@ from typing import Any
 
 from nas_core.splits import Split
 
-SPACES: dict[str, str] = {"nb201": "spaces.nb201.space:NB201Space", "darts": "spaces.darts.space:DartsSpace"}
+SPACES: dict[str, str] = {"nb201": "spaces.nb201.space:NB201Space", "darts": "spaces.darts.space:DartsSpace",
+                          "nb1shot1-1": "spaces.nb1shot1.space:Space1", "nb1shot1-2": "spaces.nb1shot1.space:Space2",
+                          "nb1shot1-3": "spaces.nb1shot1.space:Space3"}
 
 __all__ = ["SPACES", "Split", "get_space", "space_names"]
 

@@ -74,7 +74,8 @@ class GaussianDistribution(ArchDistribution):
         return self.optimizer.sigma(self.alpha)
 
     def describe(self) -> dict[str, Any]:
-        sigma = self.sigma.detach().cpu()
+        sigma = self.sigma.detach()
+        sigma = (sigma if self.mask is None else sigma[self.mask]).cpu()  # padded entries are not architecture
         return {**super().describe(), "sigma": sigma.tolist(), "sigma_mean": float(sigma.mean()),
                 "sigma_min": float(sigma.min()), "sigma_max": float(sigma.max())}
 

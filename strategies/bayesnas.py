@@ -273,6 +273,9 @@ class BayesNAS(OneShotStrategy):
     (adapted, see the module docstring) and on the DARTS space (the original's cells,
     :class:`DartsSwitchDistribution`)."""
 
+    #: the switch walks are written for the NB201 and DARTS cells
+    spaces = ("nb201", "darts")
+
     order = 1
     conformance_kwargs = {**TINY, "epochs": 2, "hessian_batches": 2}
 

@@ -48,18 +48,28 @@ class ArchDistribution(abc.ABC):
         self.params: list[torch.Tensor] = []
         self.optimizer: Any = None
         self.noise: torch.Generator | None = None
+        self.mask: torch.Tensor | None = None
 
     # ---- construction -----------------------------------------------------------------------
-    def init(self, generator: torch.Generator, device: Any, n_valid: int, shape: tuple[int, ...] = SHAPE) -> None:
+    def init(self, generator: torch.Generator, device: Any, n_valid: int, shape: tuple[int, ...] = SHAPE,
+             mask: Any = None) -> None:
         """Create the parameters of the space's ``shape`` on ``device`` (1e-3 N(0,1), as DARTS) and the optimizer.
 
         ``n_valid`` is the number of search-valid images (Variational Adam's dataset size N).
+        ``mask`` (boolean, ``shape``): a space that packs categorical choices of different widths
+        into one tensor (NAS-Bench-1shot1) marks the real entries; every softmax is then taken
+        over the masked row (:meth:`masked`), so padded entries weigh exactly 0.
         """
         import torch
 
         self.n_valid = n_valid
         self.params = [(1e-3 * torch.randn(shape, generator=generator)).to(device).requires_grad_()]
+        self.mask = None if mask is None else torch.as_tensor(mask, dtype=torch.bool, device=device)
         self.optimizer = self.make_optimizer()
+
+    def masked(self, logits: torch.Tensor) -> torch.Tensor:
+        """``logits`` with the padded entries at -inf (a no-op for spaces without a mask)."""
+        return logits if self.mask is None else logits.masked_fill(~self.mask, float("-inf"))
 
     @abc.abstractmethod
     def make_optimizer(self) -> Any:
@@ -111,7 +121,7 @@ class ArchDistribution(abc.ABC):
         """Deterministic edge weights, differentiable w.r.t. :attr:`alpha`: diagnostics and the Hessian probe."""
         import torch
 
-        return torch.softmax(self.alpha, dim=-1)
+        return torch.softmax(self.masked(self.alpha), dim=-1)
 
     def derive(self) -> Arch:
         """Per-edge argmax of :attr:`alpha`, ``none`` included (the NB201 protocol)."""
@@ -185,7 +195,7 @@ class GumbelDistribution(AdamDistribution):
         while True:
             uniform = torch.rand(self.alpha.shape, generator=self.noise).clamp_min(1e-20).to(self.alpha.device)
             gumbel = -torch.log(-torch.log(uniform))  # = -log(Exp(1))
-            probs = torch.softmax((torch.log_softmax(self.alpha, dim=-1) + gumbel) / tau, dim=-1)
+            probs = torch.softmax((torch.log_softmax(self.masked(self.alpha), dim=-1) + gumbel) / tau, dim=-1)
             index = probs.argmax(dim=-1)
             hard = F.one_hot(index, probs.shape[-1]).to(probs.dtype) - probs.detach() + probs
             if torch.isfinite(hard).all():

@@ -131,6 +131,8 @@ class DrNAS(OneShotStrategy):
 
     order = 1
     arch_first = True
+    #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
+    spaces = ("nb201", "darts")
     conformance_kwargs = TINY
     added_options = ("progressive", "pc_k", "keep_ops", "stage_epochs")
 

@@ -173,7 +173,8 @@ class OneShotStrategy(Strategy):
         self.compiled_cells = graphs_enabled(device) and compile_requested() and getattr(self.supernet, "cuda_graphable", False)
         self.wrap_supernet()
         self.distribution = self.make_distribution()
-        self.distribution.init(streams.torch_generator("arch_init"), device, n_valid, self.search_space.arch_shape)
+        self.distribution.init(streams.torch_generator("arch_init"), device, n_valid, self.search_space.arch_shape,
+                               getattr(self.search_space, "arch_mask", None))
         self.w_opt = torch.optim.SGD(self.supernet.parameters(), lr=self.w_lr, momentum=self.w_momentum,
                                      nesterov=self.nesterov and self.w_momentum > 0, weight_decay=self.w_weight_decay)
 

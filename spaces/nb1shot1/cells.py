@@ -136,3 +136,42 @@ def sample(space: int, rng: np.random.Generator) -> Cell:
     outputs = definition.output_choices()
     return Cell(space, tuple(OPS[int(i)] for i in rng.integers(len(OPS), size=definition.blocks)), parents,
                 outputs[int(rng.integers(len(outputs)))])
+
+
+def from_str(text: str) -> Cell:
+    """Parse :meth:`Cell.to_str`'s form, ``nb1shot1-3[conv3x3-bn-relu<-0 ... | out<-4,5]``."""
+    import re
+
+    match = re.fullmatch(r"\s*nb1shot1-(\d)\[(.*)\|\s*out<-([\d,]+)\]\s*", text)
+    if match is None:
+        raise ValueError(f"malformed NAS-Bench-1shot1 cell {text!r}; expected e.g. "
+                         "'nb1shot1-3[conv3x3-bn-relu<-0 maxpool3x3<-1 ... | out<-4,5]'")
+    ops, parents = [], []
+    for block in match.group(2).split():
+        op, sep, nodes = block.partition("<-")
+        if not sep or not re.fullmatch(r"\d+(,\d+)*", nodes):
+            raise ValueError(f"malformed block {block!r} in NAS-Bench-1shot1 cell {text!r}")
+        ops.append(op)
+        parents.append(tuple(int(n) for n in nodes.split(",")))
+    return Cell(int(match.group(1)), tuple(ops), tuple(parents), tuple(int(n) for n in match.group(3).split(",")))
+
+
+def neighbours(cell: Cell) -> list[Cell]:
+    """Every cell one choice away: one block's op, one node's parent set, or the output's parents."""
+    definition = SPACES[cell.space]
+    out = []
+    for b, op in enumerate(cell.ops):
+        out += [Cell(cell.space, cell.ops[:b] + (other,) + cell.ops[b + 1:], cell.parents, cell.output)
+                for other in OPS if other != op]
+    for b, choices in enumerate(definition.parent_choices()):
+        out += [Cell(cell.space, cell.ops, cell.parents[:b] + (choice,) + cell.parents[b + 1:], cell.output)
+                for choice in choices if choice != cell.parents[b]]
+    out += [Cell(cell.space, cell.ops, cell.parents, choice) for choice in definition.output_choices()
+            if choice != cell.output]
+    return out
+
+
+def mutate(cell: Cell, rng: np.random.Generator) -> Cell:
+    """One uniformly drawn neighbour (every single change equally likely)."""
+    options = neighbours(cell)
+    return options[int(rng.integers(len(options)))]

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     spaces_sub = p.add_subparsers(dest="spaces_command", required=True)
     q = spaces_sub.add_parser("info", help="nb201, darts, or nb1shot1-1 / nb1shot1-2 / nb1shot1-3")
     q.add_argument("name")
+    _add_data_dir(q)
     q.add_argument("--count", action="store_true", help="nb1shot1: also count the distinct NB101 cells by hashing "
                    "every configuration (seconds for spaces 1-2, about 6 minutes for space 3)")
 
@@ -131,7 +132,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("spaces:")
     for name in space_names():
         space = get_space(name)
-        print(f"  {name:<6} benchmark: {space.benchmark_name}; datasets: {', '.join(space.datasets)}; "
+        print(f"  {name:<10} benchmark: {space.benchmark_name}; datasets: {', '.join(space.datasets)}; "
               f"epochs: {', '.join(map(str, space.fidelities))}")
     print("benchmarks:")
     tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
@@ -147,6 +148,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  nb301 surrogate:      {locate(args.data_dir)}")
     except DataNotFoundError as exc:
         print(f"  nb301 surrogate:      not found ({str(exc).splitlines()[0]})")
+    from spaces.nb1shot1.benchmark import open_nb101
+
+    print(f"  nb101 (nb1shot1-*):   {open_nb101('auto', args.data_dir)[1]}")
     return 0
 
 
@@ -295,6 +299,13 @@ def cmd_spaces(args: argparse.Namespace) -> int:
         print(f"  raw configurations: {raw_size(number):,} (paper: {definition.paper_size:,})")
         if args.count:
             print(f"  distinct NB101 cells: {count(number)['distinct_nb101_cells']:,}")
+        from spaces import get_space
+        from spaces.nb1shot1.benchmark import open_nb101
+
+        space = get_space(name)
+        print(f"  architecture parameters: {space.arch_shape} (rows: {space.layout.blocks} mixed ops, the output, "
+              f"the inputs of nodes {list(space.layout.searched_nodes)}); one-shot scales: {', '.join(space.scales)}")
+        print(f"  NB101 data: {open_nb101('auto', args.data_dir)[1]}")
         return 0
     from spaces import get_space
 

@@ -6,6 +6,8 @@
   table after the search (Fig. 1 style);
 * ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
   median and interquartile range over seeds;
+* ``fig1_nb1shot1``: NAS-Bench-1shot1, DARTS against BaLeNAS (paper Fig. 1;
+  :mod:`reports.fig_nb1shot1`, joined with the NB101 data found at report time);
 * ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy;
 * ``darts_skip_connections`` and ``darts_hessian``: the same two curves for DARTS-space runs
   (skip connections in the *normal* cell, of 8 ops: the paper's Figures 2 and 3 are drawn in
@@ -236,6 +238,9 @@ FIGURE_CAPTIONS = {
                      "w.r.t. its child switches, a different parameter.",
     "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
                            "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
+    "fig1_nb1shot1": "NAS-Bench-1shot1: validation (solid) and test (dashed) error of each epoch's derived cell, "
+                     "DARTS against BaLeNAS, first and second order (paper Fig. 1), mean over the seeds whose cell "
+                     "is in the NB101 data found; the title says how many were.",
     "correlation": "Proxy score against NB201 test accuracy, one panel per proxy and dataset (written by "
                    "nas-harness proxies correlate from the committed score cache; synflow on a log scale).",
 }
@@ -247,7 +252,10 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
     groups = _one_shot_records(folders)
     darts = _one_shot_records(folders, "darts")
     nb201_runs = runs[runs["space"] == "nb201"] if "space" in runs else runs
+    from reports.fig_nb1shot1 import figure1
+
     return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
+            "fig1_nb1shot1": figure1(folders, out_dir),
             "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
             "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
             "darts_skip_connections": _curve_figure(

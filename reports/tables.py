@@ -45,7 +45,17 @@ MEASURE = {
     "nb201": "Accuracy (%) of the final cell at 200 epochs",
     "darts": ("NAS-Bench-301 surrogate-predicted validation accuracy (%) of the final genotype at epoch 98 (not a "
               "measured accuracy; the surrogate has no test split, hence '–')"),
+    **{f"nb1shot1-{n}": ("NAS-Bench-101 accuracy (%) of the final cell at 108 epochs, from the NB101 data found "
+                         "(the record's accuracy_source); '(k of n)': only k seeds' cells are in that data, the "
+                         "others are missing with the reason in their record") for n in (1, 2, 3)},
 }
+
+
+def _fmt_present(values: pd.Series) -> str:
+    """Mean ± std of the values present, saying how many of the seeds had one when some did not."""
+    present = values.dropna().astype(float)
+    text = _fmt(present.mean() if len(present) else float("nan"), present.std(ddof=0) if len(present) else None)
+    return text if len(present) in (0, len(values)) else f"{text} ({len(present)} of {len(values)})"
 
 
 def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
@@ -61,8 +71,7 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
         for dataset in datasets:
             sub = group[group["dataset"] == dataset]
             if len(sub):
-                cells[dataset] = (_fmt(sub["valid_acc"].mean(), sub["valid_acc"].std(ddof=0)),
-                                  _fmt(sub["test_acc"].mean(), sub["test_acc"].std(ddof=0)))
+                cells[dataset] = (_fmt_present(sub["valid_acc"]), _fmt_present(sub["test_acc"]))
         seeds = group.groupby("dataset")["seed"].nunique()
         rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
         selection = group["selection"].iloc[0] if "selection" in group else None

@@ -19,7 +19,7 @@ FIELDS = (
 )
 VOLATILE = ("timing", "provenance")
 #: trajectory fields that measure the machine, not the search (left out of same-seed comparisons)
-VOLATILE_ROW_KEYS = ("epoch_wall_s",)
+VOLATILE_ROW_KEYS = ("epoch_wall_s", "hessian_wall_s")
 TMP_MARK = ".tmp-"
 
 

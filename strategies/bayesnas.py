@@ -99,8 +99,9 @@ class SwitchDistribution(ArchDistribution):
         self.switch_init = switch_init
         self.lambda_parent, self.lambda_child, self.prune_threshold = lambda_parent, lambda_child, prune_threshold
 
-    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (6, 5)) -> None:
-        """Children at ``switch_init``, parents at 1 (no randomness); gamma and omega at 1 for every group."""
+    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (6, 5), mask: Any = None) -> None:
+        """Children at ``switch_init``, parents at 1 (no randomness); gamma and omega at 1 for every group.
+        (``mask``: BayesNAS searches unpacked spaces only, where there is none.)"""
         import torch
 
         self.n_valid = n_valid
@@ -195,7 +196,7 @@ class DartsSwitchDistribution(SwitchDistribution):
                          switch_init)
         self.cell_kinds = list(cell_kinds)
 
-    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (2, 14, 8)) -> None:
+    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (2, 14, 8), mask: Any = None) -> None:
         import torch
 
         kinds, edges, ops = shape

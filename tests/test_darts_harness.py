@@ -11,6 +11,7 @@ import pytest
 
 from conftest import shared_data_with, write_config
 from harness.config import ConfigError, parse_config
+from harness.records import VOLATILE_ROW_KEYS
 from spaces import get_space
 from spaces.darts.genotype import DARTS_V2, Genotype, canonical, mutate, neighbours, sample
 
@@ -221,7 +222,7 @@ def test_a_darts_space_search_resumes_to_the_uninterrupted_result(tmp_path, dart
         search(tmp_path / "ck.pt", stop_after=2)
     resumed, resumed_rows = search(tmp_path / "ck.pt")
     assert resumed == arch
-    strip = lambda rs: [{k: v for k, v in r.items() if k != "epoch_wall_s"} for r in rs]  # noqa: E731
+    strip = lambda rs: [{k: v for k, v in r.items() if k not in VOLATILE_ROW_KEYS} for r in rs]  # noqa: E731
     assert strip(resumed_rows) == strip(rows)
 
 

@@ -43,7 +43,7 @@ def test_shipped_configs_are_valid():
     [
         ({"strategies": [{"name": "evolution"}]}, "unknown strategy 'evolution'; registered strategies: ["),
         ({"datasets": ["cifar-10"]}, "unknown dataset 'cifar-10'; valid datasets for nb201: ['cifar10-valid'"),
-        ({"space": "nb101"}, "unknown space 'nb101'; valid spaces: ['darts', 'nb201']"),
+        ({"space": "nb101"}, "unknown space 'nb101'; valid spaces: ['darts', 'nb1shot1-1', 'nb1shot1-2', 'nb1shot1-3', 'nb201']"),
         ({"strategies": [{"name": "rea", "population": 5}]}, "unknown hyperparameter 'population'; valid: ['population_size', 'sample_size']"),
         ({"strategies": [{"name": "rea", "population_size": "ten"}]}, "population_size = 'ten' should be of type int"),
         ({"strategies": [{"name": "rea", "population_size": 3, "sample_size": 5}]}, "sample_size must be an integer in 1..population_size=3"),

@@ -40,7 +40,7 @@ def test_both_spaces_are_plug_ins_with_their_own_datasets_and_fidelities():
     assert (nb201.fidelities, darts.fidelities) == ((200, 12), (98,))
     assert darts.datasets == ("cifar10",) and "cifar100" in nb201.datasets
     assert darts.arch_shape == (2, 14, 8) and nb201.arch_shape == (6, 5)
-    with pytest.raises(KeyError, match="unknown space 'nb301'; valid spaces: \\['darts', 'nb201'\\]"):
+    with pytest.raises(KeyError, match="unknown space 'nb301'; valid spaces: \\['darts', 'nb1shot1-1', 'nb1shot1-2', 'nb1shot1-3', 'nb201'\\]"):
         get_space("nb301")
 
 
@@ -48,7 +48,7 @@ def test_both_spaces_are_plug_ins_with_their_own_datasets_and_fidelities():
     ({"datasets": ["cifar100"]}, "unknown dataset 'cifar100'; valid datasets for darts: ['cifar10']"),
     ({"epochs": 200}, "epochs must be one of [98] (the darts benchmark's fidelities)"),
     ({"table": "embedded"}, "table must be one of ['auto'] for space 'darts'"),
-    ({"space": "nb301"}, "unknown space 'nb301'; valid spaces: ['darts', 'nb201']"),
+    ({"space": "nb301"}, "unknown space 'nb301'; valid spaces: ['darts', 'nb1shot1-1', 'nb1shot1-2', 'nb1shot1-3', 'nb201']"),
 ])
 def test_darts_configs_are_checked_against_the_darts_space(changes, message):
     with pytest.raises(ConfigError) as info:

@@ -18,10 +18,17 @@ pytestmark = pytest.mark.slow
 N_RUNS = 10
 
 
+def _default_sigint() -> None:
+    """A suite started in the background by a shell without job control (``cmd &``, ``nohup``)
+    inherits SIGINT ignored, and so would the sweep: give it the default, as a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_sweep(config: Path, results: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", str(config), "--results-dir", str(results), "--no-progress"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_default_sigint,
     )
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Paper-scale NB201 searches on the device machine, resumed across calls and machines (issue 10).
-# Expects .carry/ (git-ignored): data/cifar10_jpeg/cifar10_train_jpeg.npz, and gpu_results/ with the
-# records and checkpoints the earlier calls brought back (scripts/gpu_paper_collect.sh puts them there).
-# Usage (on the GPU machine, repo root): bash scripts/gpu_paper.sh SECONDS [--only LABEL:SEED ...]
+# Expects .carry/ (git-ignored): data/cifar10_jpeg/cifar10_train_jpeg.npz. Records and checkpoints go
+# to $GPU_RESULTS (default .carry/gpu_results); to resume a search, stage its checkpoint there first
+# (scripts/gpu_paper_collect.sh says how: /tmp of a warm device machine survives between calls).
+# Usage (on the GPU machine, repo root): [GPU_RESULTS=DIR] bash scripts/gpu_paper.sh SECONDS [--only LABEL:SEED ...]
 # SECONDS bounds the search; it is interrupted after that and resumes at its last finished epoch.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT/records" "$OUT/checkpoints"

@@ -282,6 +282,8 @@ def _experiment_report(args: argparse.Namespace) -> int:
 
 
 def cmd_spaces(args: argparse.Namespace) -> int:
+    from spaces import get_space
+
     name = args.name
     if name.startswith("nb1shot1-"):
         from spaces.nb1shot1.cells import OPS, SPACES, count, raw_size
@@ -299,7 +301,6 @@ def cmd_spaces(args: argparse.Namespace) -> int:
         print(f"  raw configurations: {raw_size(number):,} (paper: {definition.paper_size:,})")
         if args.count:
             print(f"  distinct NB101 cells: {count(number)['distinct_nb101_cells']:,}")
-        from spaces import get_space
         from spaces.nb1shot1.benchmark import open_nb101
 
         space = get_space(name)
@@ -307,8 +308,6 @@ def cmd_spaces(args: argparse.Namespace) -> int:
               f"the inputs of nodes {list(space.layout.searched_nodes)}); one-shot scales: {', '.join(space.scales)}")
         print(f"  NB101 data: {open_nb101('auto', args.data_dir)[1]}")
         return 0
-    from spaces import get_space
-
     space = get_space(name)
     print(f"{name}: benchmark {space.benchmark_name}")
     print(f"  datasets: {', '.join(space.datasets)}; fidelities (epochs): {', '.join(map(str, space.fidelities))}")

@@ -32,9 +32,9 @@ def join_accuracies(records: list[dict], data_dir: str | None = None) -> dict[st
     """Fill each trajectory row's ``table_valid_acc`` / ``table_test_acc`` from the NB101 data found
     now (in place); returns what was joined: derived cells, how many have a valid / test accuracy,
     and the data's description."""
-    from spaces.nb1shot1.benchmark import EPOCHS, open_nb101
+    from spaces.nb1shot1.benchmark import NB1shot1Benchmark
 
-    table, description = open_nb101("auto", data_dir)
+    benchmark = NB1shot1Benchmark("auto", data_dir)
     cells = valid = test = 0
     for record in records:
         for row in record.get("trajectory", []):
@@ -42,15 +42,13 @@ def join_accuracies(records: list[dict], data_dir: str | None = None) -> dict[st
             if module_hash is None:
                 continue
             cells += 1
-            if table is not None and table.has(module_hash, EPOCHS):
-                for split in ("valid", "test"):
-                    try:
-                        row[f"table_{split}_acc"] = table.query(module_hash, split, EPOCHS)
-                    except KeyError:  # the data has no such split (the subset has no test accuracy)
-                        pass
+            found = benchmark.accuracies(module_hash)
+            for split in ("valid", "test"):
+                if found[f"{split}_acc"] is not None:  # else keep what the record has, if anything
+                    row[f"table_{split}_acc"] = found[f"{split}_acc"]
             valid += row.get("table_valid_acc") is not None
             test += row.get("table_test_acc") is not None
-    return {"cells": cells, "valid": valid, "test": test, "data": description}
+    return {"cells": cells, "valid": valid, "test": test, "data": benchmark.description}
 
 
 def figure1(folders: Iterable[Path], out_dir: Path, data_dir: str | None = None) -> list[Path]:

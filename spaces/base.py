@@ -25,6 +25,10 @@ from typing import Any, Iterator
 import numpy as np
 
 
+class ProxiesUnavailable(ValueError):
+    """The space has no network to score zero-cost proxies on (zero-cost NAS, BaLeNAS-TF's picks)."""
+
+
 class Benchmark(abc.ABC):
     """The search-time oracle's backend and the final evaluation of a found architecture.
 
@@ -124,7 +128,8 @@ class SearchSpace(abc.ABC):
 
     @abc.abstractmethod
     def proxy_network(self, arch: Any, init_seed: int, num_classes: int) -> Any:
-        """The seeded network the zero-cost proxies score ``arch`` on (train mode)."""
+        """The seeded network the zero-cost proxies score ``arch`` on (train mode); a space without
+        one raises :class:`ProxiesUnavailable` saying why."""
 
     def skip_connections(self, arch: Any) -> int:
         """The collapse diagnostic of the paper's Figure 2."""

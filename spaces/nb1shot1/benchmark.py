@@ -24,7 +24,7 @@ from nas_core.paths import DataNotFoundError, cache_dir
 from nas_core.splits import Split
 from spaces.base import Benchmark
 from spaces.nb101.params import param_count
-from spaces.nb101.table import NB101Table, load_subset
+from spaces.nb101.table import SUBSET_CSV, NB101Table, load_subset
 from spaces.nb1shot1.cells import Cell, from_str
 from spaces.tablefile import SUFFIX
 
@@ -47,12 +47,11 @@ def open_nb101(choice: str = "auto", data_dir: str | Path | None = None) -> tupl
     """(the NB101 table ``choice`` names, a one-line description of it or of why there is none)."""
     if choice == "none":
         return None, "no NB101 data (table = 'none')"
-    if choice == "auto":
-        imported = [NB101Table(p) for p in sorted((cache_dir() / "tables").glob(f"nb101-*{SUFFIX}"))]
-        full = [t for t in imported if t.header["provenance"]["source"] != "nb101_naslib_500.csv"]
-        if full:
-            table = max(full, key=len)
-            return table, f"NB101 table {table.path.name} ({len(table):,} cells)"
+    if choice == "auto":  # the largest import first (same format: size follows the rows); the subset is not one
+        for path in sorted((cache_dir() / "tables").glob(f"nb101-*{SUFFIX}"), key=lambda p: -p.stat().st_size):
+            table = NB101Table(path)
+            if table.header["provenance"]["source"] != Path(SUBSET_CSV).name:
+                return table, f"NB101 table {table.path.name} ({len(table):,} cells)"
     try:
         table = load_subset(data_dir)
     except DataNotFoundError as exc:
@@ -87,10 +86,11 @@ class NB1shot1Benchmark(Benchmark):
             raise ValueError(f"NAS-Bench-101 covers cifar10 only, got dataset {dataset!r}")
         if epochs not in (None, EPOCHS):
             raise ValueError(f"NAS-Bench-1shot1 queries NB101 at {EPOCHS} epochs, got epochs = {epochs}")
-        split = Split.parse(split)
+        return self._query_hash(self._spec_hash(arch)[1], Split.parse(split))
+
+    def _query_hash(self, module_hash: str, split: Split) -> float:
         if split is Split.TEST and self._sealed:
             raise TestSplitSealed("the test split is sealed while a search runs")
-        spec, module_hash = self._spec_hash(arch)
         if self.table is None:
             raise CellNotInData(f"no accuracy for cell {module_hash}: {self.description}")
         if not self.table.has(module_hash, EPOCHS):
@@ -100,24 +100,29 @@ class NB1shot1Benchmark(Benchmark):
         except KeyError as exc:
             raise CellNotInData(f"cell {module_hash}: {exc.args[0]}") from None
 
-    def lookup(self, arch: Cell) -> dict[str, Any]:
-        """The cell's hash, valid and test accuracy (``None`` where missing) and the reason for a miss."""
-        _, module_hash = self._spec_hash(arch)
-        out: dict[str, Any] = {"nb101_hash": module_hash}
+    def accuracies(self, module_hash: str) -> dict[str, Any]:
+        """Valid and test accuracy of the NB101 cell ``module_hash`` (``None`` where missing) and
+        the reason for the first miss; also what Fig. 1 joins recorded hashes with."""
+        out: dict[str, Any] = {}
         reasons = []
         for split in (Split.VALID, Split.TEST):
             try:
-                out[f"{split.value}_acc"] = self.query(arch, "cifar10", split)
+                out[f"{split.value}_acc"] = self._query_hash(module_hash, split)
             except CellNotInData as exc:
                 out[f"{split.value}_acc"] = None
                 reasons.append(str(exc))
         out["accuracy_missing"] = reasons[0] if reasons else None
         return out
 
+    def lookup(self, arch: Cell) -> dict[str, Any]:
+        """The cell's hash and :meth:`accuracies`."""
+        module_hash = self._spec_hash(arch)[1]
+        return {"nb101_hash": module_hash, **self.accuracies(module_hash)}
+
     def final_evaluation(self, arch: Any, dataset: str) -> dict[str, Any]:
-        spec, _ = self._spec_hash(arch)
-        found = self.lookup(arch)
-        return {"arch": arch.to_str(), "arch_index": None, "nb101_hash": found["nb101_hash"],
+        spec, module_hash = self._spec_hash(arch)
+        found = self.accuracies(module_hash)
+        return {"arch": arch.to_str(), "arch_index": None, "nb101_hash": module_hash,
                 "nb101_spec": {"matrix": spec.pruned_matrix.tolist(), "ops": list(spec.pruned_ops)},
                 "valid_acc": found["valid_acc"], "test_acc": found["test_acc"],
                 "params_M": param_count(spec) / 1e6, "flops_M": None, "train_time_s": None,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from spaces.base import Benchmark, SearchSpace
+from spaces.base import Benchmark, ProxiesUnavailable, SearchSpace
 from spaces.nb1shot1 import cells as _cells
 from spaces.nb1shot1.cells import OPS, Cell
 from spaces.nb1shot1.layout import ArchLayout
@@ -86,15 +86,13 @@ class NB1shot1Space(SearchSpace):
         return self.layout.derive(distribution.expected_weights().detach().cpu().numpy())
 
     def derive_from_alpha(self, alpha: Any) -> Cell:
-        """Softmax over each row's real entries, then the layout's rule."""
-        import torch
-
-        logits = alpha.detach().float().cpu().masked_fill(~torch.as_tensor(self.arch_mask), float("-inf"))
-        return self.layout.derive(torch.softmax(logits, dim=-1).numpy())
+        """The layout's rule on ``alpha`` itself: it reads each row's real entries only, and a
+        softmax over them would not change their order."""
+        return self.layout.derive(alpha.detach().float().cpu().numpy())
 
     def proxy_network(self, arch: Cell, init_seed: int, num_classes: int) -> Any:
-        raise NotImplementedError(f"zero-cost proxies are not available on {self.name}: NB101's evaluation "
-                                  "network is not built (docs/nb1shot1.md)")
+        raise ProxiesUnavailable(f"zero-cost proxies are not available on {self.name}: NB101's evaluation "
+                                 "network is not built (docs/nb1shot1.md)")
 
     def skip_connections(self, arch: Cell) -> None:
         """NB101 cells have no skip-connection op: the collapse diagnostic does not apply."""

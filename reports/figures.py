@@ -1,7 +1,9 @@
 """The paper's figures from run records, as PNG and PDF, in one style with a colour-blind-safe palette.
 
 * ``skip_connections``: skip connections in the derived cell per epoch, per strategy (paper Fig. 2);
-* ``hessian``: the dominant Hessian eigenvalue of the validation loss per epoch (Fig. 3);
+* ``hessian``: the largest eigenvalue of the validation-loss Hessian per epoch (Fig. 3, RobustDARTS's
+  definition), and ``hessian_magnitude``: the largest-magnitude one with its sign (what earlier
+  records hold; :mod:`strategies.hessian` says why they differ);
 * ``cell_error``: validation and test error of each epoch's derived cell, looked up in the
   table after the search (Fig. 1 style);
 * ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
@@ -9,7 +11,7 @@
 * ``fig1_nb1shot1``: NAS-Bench-1shot1, DARTS against BaLeNAS (paper Fig. 1;
   :mod:`reports.fig_nb1shot1`, joined with the NB101 data found at report time);
 * ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy;
-* ``darts_skip_connections`` and ``darts_hessian``: the same two curves for DARTS-space runs
+* ``darts_skip_connections``, ``darts_hessian`` and ``darts_hessian_magnitude``: the same curves for DARTS-space runs
   (skip connections in the *normal* cell, of 8 ops: the paper's Figures 2 and 3 are drawn in
   that space), and ``darts_surrogate_acc``: the NB301 surrogate's predicted accuracy of each
   epoch's derived genotype.
@@ -124,10 +126,27 @@ def skip_connections(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]
                          "Skip connections per epoch (mean ± std over seeds)", out_dir, "skip_connections")
 
 
-def hessian(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
-    return _curve_figure(groups, "hessian_eigenvalue", "dominant Hessian eigenvalue",
-                         "Dominant eigenvalue of the validation-loss Hessian (symlog scale)", out_dir, "hessian",
-                         symlog=True)
+def _having(groups: dict[str, list[dict]], key: str) -> dict[str, list[dict]]:
+    """Each group's records that recorded ``key`` in some epoch (records from before a field existed
+    are left out of its curve, so a mean never mixes two definitions; ``n=`` says how many remain)."""
+    kept = {label: [r for r in records if any(key in row for row in r.get("trajectory") or [])]
+            for label, records in groups.items()}
+    return {label: records for label, records in kept.items() if records}
+
+
+def hessian(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "", name: str = "hessian") -> list[Path]:
+    """The paper's Fig. 3: the largest eigenvalue of the validation-loss Hessian (RobustDARTS's ``ev``)."""
+    return _curve_figure(_having(groups, "hessian_max_eigenvalue"), "hessian_max_eigenvalue",
+                         "largest Hessian eigenvalue", f"{space_title}Largest eigenvalue of the validation-loss "
+                         "Hessian (symlog scale)", out_dir, name, symlog=True)
+
+
+def hessian_magnitude(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "",
+                      name: str = "hessian_magnitude") -> list[Path]:
+    """The larger-magnitude extreme eigenvalue, with its sign: what every record holds (power iteration's value)."""
+    return _curve_figure(groups, "hessian_eigenvalue", "largest-magnitude Hessian eigenvalue",
+                         f"{space_title}Largest-magnitude eigenvalue of the validation-loss Hessian (symlog)",
+                         out_dir, name, symlog=True)
 
 
 def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
@@ -224,8 +243,10 @@ def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
 
 FIGURE_CAPTIONS = {
     "skip_connections": "Skip connections in the derived cell per epoch (paper Fig. 2), mean $\\pm$ std over seeds.",
-    "hessian": "Dominant eigenvalue of the validation-loss Hessian w.r.t. the architecture parameters per epoch "
-               "(paper Fig. 3), mean $\\pm$ std over seeds.",
+    "hessian": "Largest eigenvalue of the validation-loss Hessian w.r.t. the architecture parameters per epoch "
+               "(paper Fig. 3, RobustDARTS's definition), mean $\\pm$ std over the seeds that recorded it.",
+    "hessian_magnitude": "Largest-magnitude eigenvalue of the same Hessian, with its sign (what power iteration "
+                         "finds; negative where the most negative eigenvalue dominates), mean $\\pm$ std over seeds.",
     "cell_error": "Validation (solid) and test (dashed) error of each epoch's derived cell, from the NB201 table "
                   "after the search (paper Fig. 1 style).",
     "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
@@ -233,9 +254,11 @@ FIGURE_CAPTIONS = {
     "tf_sample_size": "BaLeNAS-TF test accuracy against the sample size K per proxy, mean $\\pm$ std over seeds.",
     "darts_skip_connections": "DARTS space: skip connections in the derived normal cell (of 8 ops) per epoch (the "
                               "paper's Fig. 2 setting), mean $\\pm$ std over seeds.",
-    "darts_hessian": "DARTS space: dominant eigenvalue of the validation-loss Hessian w.r.t. the architecture "
-                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over seeds; BayesNAS's is "
-                     "w.r.t. its child switches, a different parameter.",
+    "darts_hessian": "DARTS space: largest eigenvalue of the validation-loss Hessian w.r.t. the architecture "
+                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over the seeds that recorded "
+                     "it; BayesNAS's is w.r.t. its child switches, a different parameter.",
+    "darts_hessian_magnitude": "DARTS space: largest-magnitude eigenvalue of the same Hessian, with its sign, mean "
+                               "$\\pm$ std over seeds.",
     "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
                            "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
     "fig1_nb1shot1": "NAS-Bench-1shot1: validation (solid) and test (dashed) error of each epoch's derived cell, "
@@ -255,6 +278,7 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
     from reports.fig_nb1shot1 import figure1
 
     return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
+            "hessian_magnitude": hessian_magnitude(groups, out_dir),
             "fig1_nb1shot1": figure1(folders, out_dir),
             "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
             "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
@@ -262,10 +286,8 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
                 darts, "skip_connections", "skip connections in the normal cell (of 8)",
                 "DARTS space: skip connections in the normal cell", out_dir,
                 "darts_skip_connections"),
-            "darts_hessian": _curve_figure(
-                darts, "hessian_eigenvalue", "dominant Hessian eigenvalue",
-                "DARTS space: dominant Hessian eigenvalue (symlog)", out_dir,
-                "darts_hessian", symlog=True),
+            "darts_hessian": hessian(darts, out_dir, "DARTS space: ", "darts_hessian"),
+            "darts_hessian_magnitude": hessian_magnitude(darts, out_dir, "DARTS space: ", "darts_hessian_magnitude"),
             "darts_surrogate_acc": _curve_figure(
                 darts, "surrogate_valid_acc", "NB301 surrogate-predicted accuracy (%)",
                 "DARTS space: NB301-predicted accuracy per epoch", out_dir,

@@ -28,17 +28,17 @@ class Strategy(abc.ABC):
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         """Return the final architecture, a member of ``problem.space``."""
 
-    #: options added after records existed: left out of :meth:`hyperparameters` (and so of the
-    #: run key) while every one of them holds its default, so earlier records keep their keys;
-    #: once any is set, all are stored
-    added_options: tuple[str, ...] = ()
+    #: options added after records existed, in groups (one group per change): a group is left out
+    #: of :meth:`hyperparameters` (and so of the run key) while every option in it holds its
+    #: default, so earlier records keep their keys; once any is set, the whole group is stored
+    added_options: tuple[tuple[str, ...], ...] = ()
 
     def hyperparameters(self) -> dict[str, Any]:
         """The ``__init__`` keyword arguments with their current values (for the run record)."""
         defaults = hyperparameter_defaults(type(self))
-        all_default = all(_same(getattr(self, name), defaults.get(name)) for name in self.added_options)
-        return {name: getattr(self, name) for name in hyperparameter_names(type(self))
-                if not (all_default and name in self.added_options)}
+        left_out = {name for group in self.added_options
+                    if all(_same(getattr(self, name), defaults.get(name)) for name in group) for name in group}
+        return {name: getattr(self, name) for name in hyperparameter_names(type(self)) if name not in left_out}
 
 
 def hyperparameter_names(cls: type) -> list[str]:

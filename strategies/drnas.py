@@ -134,7 +134,7 @@ class DrNAS(OneShotStrategy):
     #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
     spaces = ("nb201", "darts")
     conformance_kwargs = TINY
-    added_options = ("progressive", "pc_k", "keep_ops", "stage_epochs")
+    added_options = OneShotStrategy.added_options + (("progressive", "pc_k", "keep_ops", "stage_epochs"),)
 
     def __init__(self, epochs: int = 100, w_weight_decay: float = 3e-4, nesterov: bool = False,
                  lr_schedule: str = "epoch", regulariser: str = "l2", reg_scale: float = 1e-3,

@@ -11,10 +11,10 @@ takes the unrolled architecture step (:mod:`strategies.unrolled`), then the weig
 
 Every epoch the loop writes a checkpoint (atomically) and a trajectory row: derived genotype,
 skip-connection count, supernet train/valid loss and accuracy, the distribution's own fields
-(alpha, sigma, ...), wall time, and every ``hessian_every`` epochs the dominant eigenvalue of
-the Hessian of the validation loss w.r.t. the distribution's main parameter at its expected
-weights (power iteration on Hessian-vector products). A non-finite loss ends the run with the
-epoch and step in the error.
+(alpha, sigma, ...), wall time, and every ``hessian_every`` epochs the largest, smallest and
+largest-magnitude eigenvalues of the Hessian of the validation loss w.r.t. the distribution's
+main parameter at its expected weights (:mod:`strategies.hessian`; ``hessian_method``,
+``hessian_iterations``). A non-finite loss ends the run with the epoch and step in the error.
 
 Randomness: one generator per purpose (split, supernet init, architecture init, batches,
 architecture noise, Hessian probe), derived from (run seed, purpose, epoch) by
@@ -40,6 +40,7 @@ from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
 from strategies.base import Strategy
 from strategies.distributions import ArchDistribution
+from strategies.hessian import check_probe_options, hessian_probe
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -60,12 +61,14 @@ class OneShotStrategy(Strategy):
     lr_schedule: str = "step"
     #: the spaces this strategy can search (``None``: every space); others are refused with a clear error
     spaces: tuple[str, ...] | None = None
+    #: the Hessian probe's options came after records existed (strategies.base.Strategy.added_options)
+    added_options = (("hessian_method", "hessian_iterations"),)
 
     def __init__(self, epochs: int = 50, batch_size: int = 64, channels: int = 16, cells_per_stage: int = 5,
                  image_size: int = 32, per_class: int | None = None, w_lr: float = 0.025, w_lr_min: float = 0.001,
                  w_momentum: float = 0.9, w_weight_decay: float = 5e-4, grad_clip: float = 5.0, a_lr: float = 3e-4,
                  a_weight_decay: float = 1e-3, hessian_every: int = 5, impl: str = "fast",
-                 split_file: str | None = None) -> None:
+                 split_file: str | None = None, hessian_method: str = "auto", hessian_iterations: int = 20) -> None:
         for name, value in (("epochs", epochs), ("batch_size", batch_size), ("channels", channels),
                             ("cells_per_stage", cells_per_stage), ("image_size", image_size)):
             if not isinstance(value, int) or value < 1:
@@ -79,11 +82,13 @@ class OneShotStrategy(Strategy):
                 raise ValueError(f"{name} must be a {'non-negative' if zero_ok else 'positive'} number, got {value!r}")
         if not 0 <= w_momentum < 1:
             raise ValueError(f"w_momentum must be in [0, 1), got {w_momentum!r}")
+        check_probe_options(hessian_method, hessian_iterations)
         self.epochs, self.batch_size, self.channels, self.cells_per_stage = epochs, batch_size, channels, cells_per_stage
         self.image_size, self.per_class, self.w_lr, self.w_lr_min = image_size, per_class, w_lr, w_lr_min
         self.w_momentum, self.w_weight_decay, self.grad_clip = w_momentum, w_weight_decay, grad_clip
         self.a_lr, self.a_weight_decay, self.hessian_every, self.impl = a_lr, a_weight_decay, hessian_every, impl
         self.split_file = split_file
+        self.hessian_method, self.hessian_iterations = hessian_method, hessian_iterations
 
     # ---- what a strategy defines -------------------------------------------------------------
     @abc.abstractmethod
@@ -141,7 +146,7 @@ class OneShotStrategy(Strategy):
             if self.hessian_every and ((epoch + 1) % self.hessian_every == 0 or epoch + 1 == self.epochs):
                 probe = streams.torch_generator("hessian_probe", epoch)
                 probe_started = time.perf_counter()
-                row["hessian_eigenvalue"] = self.dominant_hessian_eigenvalue(_to(data.fixed_valid_batch(), device), probe)
+                row.update(self.hessian_spectrum(_to(data.fixed_valid_batch(), device), probe))
                 row["hessian_wall_s"] = time.perf_counter() - probe_started  # the probe's cost, apart from training
             log.row(**row)
             self._checkpoint(problem, epoch + 1, log)
@@ -297,23 +302,12 @@ class OneShotStrategy(Strategy):
         self.w_opt.step()
         return logits.detach()
 
-    def dominant_hessian_eigenvalue(self, batch: tuple, generator: Any, iterations: int = 20) -> float:
-        """Largest-magnitude eigenvalue of d^2 L_val / d alpha^2 at the expected weights, by power iteration."""
-        import torch
-
+    def hessian_spectrum(self, batch: tuple, generator: Any) -> dict[str, Any]:
+        """Eigenvalues of d^2 L_val / d alpha^2 at the expected weights (:mod:`strategies.hessian`):
+        the largest (RobustDARTS's, the paper's Fig. 3), the smallest, and the larger in magnitude."""
         loss, alpha = self.probe_loss(batch)
-        (grad,) = torch.autograd.grad(loss, [alpha], create_graph=True)
-        v = torch.randn(alpha.shape, generator=generator).to(alpha.device)
-        v /= v.norm()
-        eigenvalue = 0.0
-        for _ in range(iterations):
-            (hv,) = torch.autograd.grad(grad, [alpha], grad_outputs=v, retain_graph=True)
-            eigenvalue = float((hv * v).sum())
-            norm = hv.norm()
-            if norm == 0 or not torch.isfinite(norm):
-                break
-            v = hv / norm
-        return eigenvalue
+        mask = getattr(self.distribution, "mask", None) if alpha is getattr(self.distribution, "alpha", None) else None
+        return hessian_probe(loss, alpha, generator, self.hessian_method, self.hessian_iterations, mask)
 
     def probe_loss(self, batch: tuple) -> tuple[Any, Any]:
         """(L_val at the expected weights, the parameter it is differentiated by) for the Hessian probe."""

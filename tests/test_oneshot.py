@@ -106,6 +106,23 @@ def test_trajectory_has_the_diagnostics(image_data_dir):
     assert "hessian_eigenvalue" in log.rows[1] and "hessian_eigenvalue" not in log.rows[0]
     assert math.isfinite(row["hessian_eigenvalue"]) and np.array(row["alpha"]).shape == (6, 5)
     assert row["w_lr"] < TINY.get("w_lr", 0.025)  # cosine schedule has moved
+    # NB201's 30 coordinates: the exact Hessian; the dominant eigenvalue is one of its two extremes
+    assert row["hessian_method"] == "exact" and row["hessian_min_eigenvalue"] <= row["hessian_max_eigenvalue"]
+    assert row["hessian_eigenvalue"] in (row["hessian_min_eigenvalue"], row["hessian_max_eigenvalue"])
+
+
+def test_the_probe_options_reach_the_trajectory_and_stay_out_of_default_run_keys(image_data_dir):
+    """Power iteration (the earlier probe) tracks the larger-magnitude extreme of the exact spectrum."""
+    assert "hessian_method" not in get("darts_v1")(**TINY).hyperparameters()  # earlier records keep their keys
+    kwargs = {**TINY, "epochs": 2, "hessian_every": 2}
+    exact_log, power_log = SearchLog(), SearchLog()
+    get("darts_v1")(**kwargs).search(problem(image_data_dir), numpy_rng({"h": 1}, 0), exact_log)
+    power = get("darts_v1")(**kwargs, hessian_method="power", hessian_iterations=300)
+    assert power.hyperparameters()["hessian_method"] == "power"
+    power.search(problem(image_data_dir), numpy_rng({"h": 1}, 0), power_log)
+    exact, approx = exact_log.rows[-1], power_log.rows[-1]
+    assert approx["hessian_method"] == "power" and "hessian_max_eigenvalue" not in approx
+    assert approx["hessian_eigenvalue"] == pytest.approx(exact["hessian_eigenvalue"], rel=1e-2)
 
 
 def test_nan_loss_fails_with_epoch_and_step(image_data_dir):

@@ -43,8 +43,10 @@ def results(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     three = {"cifar10": 90.0, "cifar100": 70.0, "ImageNet16-120": 40.0}
     for seed in (0, 1):
+        # seed 1 stands for a record from before the probe recorded the largest eigenvalue
         traj = [{"epoch": e, "skip_connections": e % 3, "hessian_eigenvalue": 0.1 * e, "table_valid_acc": 80.0 + e,
-                 "table_test_acc": 82.0 + e} for e in (1, 2, 3)]
+                 "table_test_acc": 82.0 + e, **({"hessian_max_eigenvalue": 0.05 * e} if seed == 0 else {})}
+                for e in (1, 2, 3)]
         write_record(root / "oneshot_cpu", _record("oneshot_cpu", "darts_v1", seed,
                                                    {k: v + seed for k, v in three.items()}, trajectory=traj))
         # BaLeNAS (2nd) evaluated on CIFAR-10 only: its CIFAR-100 / ImageNet cells are missing
@@ -122,8 +124,20 @@ def test_no_records_is_a_clear_error(tmp_path):
 def test_figures_are_written_as_png_and_pdf(results, tmp_path):
     written = write(["figures"], results, tmp_path / "figs")
     names = {p.name for p in written}
-    assert {"skip_connections.png", "skip_connections.pdf", "hessian.png", "cell_error.pdf"} <= names
+    assert {"skip_connections.png", "skip_connections.pdf", "hessian.png", "hessian_magnitude.pdf",
+            "cell_error.pdf"} <= names
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_the_largest_eigenvalue_curve_keeps_only_records_that_have_it(results):
+    """A mean over seeds never mixes the largest eigenvalue with an older record's largest-magnitude one."""
+    from reports.figures import _having, _one_shot_records
+
+    groups = _one_shot_records([results / "oneshot_cpu"])
+    kept = _having(groups, "hessian_max_eigenvalue")
+    assert {label: [r["seed"] for r in recs] for label, recs in kept.items()} == \
+        {label: [0] for label in groups}
+    assert _having(groups, "no_such_field") == {}
 
 
 def test_cli_writes_tables_and_refuses_unknown_targets(results, tmp_path, capsys):
@@ -150,5 +164,5 @@ def test_committed_records_compile_to_a_pdf_with_every_caption(tmp_path):
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
     for caption in ("NAS-Bench-201, search on CIFAR-10", "zero-cost NAS against BaLeNAS-TF",
                     "BaLeNAS-TF with each training-free proxy", "BaLeNAS (2nd) with M Monte-Carlo samples",
-                    "Skip connections in the derived cell", "Dominant eigenvalue", "Proxy score against"):
+                    "Skip connections in the derived cell", "Largest-magnitude eigenvalue", "Proxy score against"):
         assert caption in text, caption

@@ -1,0 +1,135 @@
+"""The Hessian probe behind the paper's Fig. 3: eigenvalues of the validation-loss Hessian w.r.t. alpha.
+
+Why more than one number. The BaLeNAS paper's Fig. 3 follows RobustDARTS (Zela et al., ICLR
+2020), whose search script builds the full Hessian of L_val w.r.t. the architecture parameters
+and tracks ``max(eigvals(H))``: the largest *algebraic* eigenvalue. Power iteration, which this
+project used first, converges to the largest-*magnitude* one instead; near a saddle that is the
+most negative eigenvalue, a different quantity (a paper-scale DARTS run here gave -7.1 by power
+iteration where the curvature the paper plots is positive). The probe therefore records three
+numbers per measured epoch:
+
+* ``hessian_max_eigenvalue``: the largest eigenvalue (RobustDARTS's ``ev``; what Fig. 3 plots);
+* ``hessian_min_eigenvalue``: the smallest;
+* ``hessian_eigenvalue``: the one of the two with the larger magnitude, with its sign (the
+  quantity earlier records hold, so trajectories stay comparable).
+
+Methods (``method``):
+
+* ``exact``: one Hessian-vector product per free coordinate builds H column by column; its
+  symmetric part's eigenvalues are exact up to float rounding. NB201 has 30 coordinates.
+* ``lanczos``: ``iterations`` products of the Lanczos process with full reorthogonalisation;
+  the extreme Ritz values approximate the extreme eigenvalues from inside (for the DARTS
+  space's 224 coordinates, where ``exact`` would cost 224 products).
+* ``power``: the earlier probe, kept for comparison: ``iterations`` products of power iteration;
+  it records ``hessian_eigenvalue`` only.
+* ``auto`` (the default): ``exact`` up to :data:`EXACT_LIMIT` free coordinates, else ``lanczos``.
+
+Differences from RobustDARTS, documented rather than copied: H is the Hessian of L_val alone
+(RobustDARTS adds the architecture weight decay to the gradient, which shifts every eigenvalue
+by that constant, 1e-3), it is taken on the loop's fixed validation batch, and coordinates a
+space's mask pads (NAS-Bench-1shot1) are left out, as their rows and columns are zero.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+METHODS = ("auto", "exact", "lanczos", "power")
+#: ``auto`` builds the exact Hessian up to this many free coordinates
+EXACT_LIMIT = 64
+
+
+def check_probe_options(method: Any, iterations: Any) -> None:
+    """Reject an unknown method or a non-positive iteration count before a run starts."""
+    if method not in METHODS:
+        raise ValueError(f"hessian_method must be one of {list(METHODS)}, got {method!r}")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"hessian_iterations must be a positive integer, got {iterations!r}")
+
+
+def resolve_method(method: str, free: int) -> str:
+    """``auto`` -> ``exact`` or ``lanczos`` by the number of free coordinates."""
+    if method != "auto":
+        return method
+    return "exact" if free <= EXACT_LIMIT else "lanczos"
+
+
+def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Generator, method: str = "auto",
+                  iterations: int = 20, mask: torch.Tensor | None = None) -> dict[str, Any]:
+    """The trajectory fields for one probe of d^2 loss / d param^2 (see the module docstring).
+
+    ``mask`` (boolean, ``param``'s shape) marks the free coordinates; ``generator`` draws the
+    starting vector of ``lanczos`` and ``power`` (``exact`` draws nothing).
+    """
+    (grad,) = torch.autograd.grad(loss, [param], create_graph=True)
+    free = torch.ones(param.shape, dtype=torch.bool) if mask is None else mask.detach().to("cpu", torch.bool)
+    index = free.flatten().nonzero().flatten()
+    hvp = _restricted_hvp(grad, param, index.to(param.device))
+    n = len(index)
+    method = resolve_method(method, n)
+    start = torch.randn(param.shape, generator=generator).flatten()[index].double()
+    if method == "power":
+        return {"hessian_eigenvalue": _power_dominant(hvp, start, iterations), "hessian_method": method}
+    if method == "exact":
+        eigenvalues = _exact_eigenvalues(hvp, n)
+    else:
+        eigenvalues = _lanczos_ritz_values(hvp, start, min(iterations, n))
+    low, high = float(eigenvalues[0]), float(eigenvalues[-1])
+    return {"hessian_eigenvalue": low if abs(low) > abs(high) else high, "hessian_max_eigenvalue": high,
+            "hessian_min_eigenvalue": low, "hessian_method": method}
+
+
+def _restricted_hvp(grad: torch.Tensor, param: torch.Tensor, index: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """v (float64, free coordinates only) -> H v on the same coordinates, in float64 on the host."""
+    def hvp(v: torch.Tensor) -> torch.Tensor:
+        full = torch.zeros(param.numel(), dtype=param.dtype, device=param.device)
+        full[index] = v.to(param.device, param.dtype)
+        (hv,) = torch.autograd.grad(grad, [param], grad_outputs=full.view_as(param), retain_graph=True)
+        return hv.flatten()[index].double().cpu()
+    return hvp
+
+
+def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int) -> torch.Tensor:
+    """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products."""
+    basis = torch.eye(n, dtype=torch.float64)
+    hessian = torch.stack([hvp(basis[i]) for i in range(n)], dim=1)
+    return torch.linalg.eigvalsh((hessian + hessian.T) / 2)
+
+
+def _lanczos_ritz_values(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, steps: int) -> torch.Tensor:
+    """Ascending Ritz values after ``steps`` Lanczos products (full reorthogonalisation keeps
+    the basis orthogonal in floating point, so no spurious copies of converged values appear)."""
+    basis = [start / start.norm()]
+    diagonal: list[float] = []
+    off: list[float] = []
+    for step in range(steps):
+        w = hvp(basis[-1])
+        diagonal.append(float(w @ basis[-1]))
+        for _ in range(2):  # twice is enough (Kahan's "twice is enough")
+            for u in basis:
+                w = w - (w @ u) * u
+        beta = float(w.norm())
+        if step == steps - 1 or beta <= 1e-12 * max(1.0, max(abs(d) for d in diagonal)):
+            break  # an invariant subspace: the Ritz values are exact eigenvalues
+        off.append(beta)
+        basis.append(w / beta)
+    tridiagonal = torch.diag(torch.tensor(diagonal, dtype=torch.float64))
+    if off:
+        band = torch.tensor(off[:len(diagonal) - 1], dtype=torch.float64)
+        tridiagonal += torch.diag(band, 1) + torch.diag(band, -1)
+    return torch.linalg.eigvalsh(tridiagonal)
+
+
+def _power_dominant(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, iterations: int) -> float:
+    """The earlier probe: power iteration's Rayleigh quotient, the largest-magnitude eigenvalue."""
+    v = start / start.norm()
+    eigenvalue = 0.0
+    for _ in range(iterations):
+        hv = hvp(v)
+        eigenvalue = float(hv @ v)
+        norm = hv.norm()
+        if norm == 0 or not torch.isfinite(norm):
+            break
+        v = hv / norm
+    return eigenvalue

@@ -1,0 +1,83 @@
+"""The Hessian probe (strategies/hessian.py) on losses whose Hessian is known exactly."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from strategies.hessian import EXACT_LIMIT, check_probe_options, hessian_probe, resolve_method
+
+
+def _quadratic(eigenvalues: list[float], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A symmetric matrix with these eigenvalues (random orthogonal basis) and a parameter of its size."""
+    g = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(len(eigenvalues), len(eigenvalues), generator=g, dtype=torch.float64))
+    a = q @ torch.diag(torch.tensor(eigenvalues, dtype=torch.float64)) @ q.T
+    x = torch.randn(len(eigenvalues), generator=g, dtype=torch.float64).requires_grad_()
+    return a, x
+
+
+def _probe(a: torch.Tensor, x: torch.Tensor, method: str, iterations: int = 20, mask=None) -> dict:
+    loss = 0.5 * x @ a @ x + (x ** 3).sum() * 0  # a cubic term with zero weight keeps create_graph honest
+    return hessian_probe(loss, x, torch.Generator().manual_seed(1), method, iterations, mask)
+
+
+def test_exact_gives_the_extreme_eigenvalues_and_the_larger_in_magnitude() -> None:
+    a, x = _quadratic([-3.0, -0.5, 0.01, 0.2, 1.5])
+    row = _probe(a, x, "exact")
+    assert row["hessian_max_eigenvalue"] == pytest.approx(1.5, abs=1e-9)
+    assert row["hessian_min_eigenvalue"] == pytest.approx(-3.0, abs=1e-9)
+    assert row["hessian_eigenvalue"] == pytest.approx(-3.0, abs=1e-9)  # what power iteration tracks
+    assert row["hessian_method"] == "exact"
+
+
+def test_power_iteration_finds_the_largest_magnitude_not_the_largest_eigenvalue() -> None:
+    """The reason the probe changed: at a saddle power iteration reports the negative side."""
+    a, x = _quadratic([-3.0, -0.5, 0.01, 0.2, 1.5])
+    row = _probe(a, x, "power", iterations=200)
+    assert row["hessian_eigenvalue"] == pytest.approx(-3.0, rel=1e-4)
+    assert "hessian_max_eigenvalue" not in row and row["hessian_method"] == "power"
+
+
+def test_lanczos_converges_to_the_extremes_and_is_exact_after_n_steps() -> None:
+    spectrum = [-2.0] + [0.1 * i for i in range(1, 39)] + [5.0]
+    a, x = _quadratic(spectrum, seed=3)
+    few = _probe(a, x, "lanczos", iterations=12)
+    assert few["hessian_max_eigenvalue"] == pytest.approx(5.0, rel=1e-6)  # well separated: converged
+    assert few["hessian_min_eigenvalue"] == pytest.approx(-2.0, rel=1e-6)
+    assert few["hessian_max_eigenvalue"] <= 5.0 + 1e-9 and few["hessian_min_eigenvalue"] >= -2.0 - 1e-9  # from inside
+    full = _probe(a, x, "lanczos", iterations=len(spectrum))
+    assert full["hessian_max_eigenvalue"] == pytest.approx(5.0, abs=1e-8)
+
+
+def test_masked_coordinates_are_left_out() -> None:
+    """Padded entries have zero rows and columns: counted, they would put a 0 above an all-negative spectrum."""
+    free = _quadratic([-4.0, -2.0, -1.0])[0]
+    a = torch.zeros(5, 5, dtype=torch.float64)
+    keep = torch.tensor([True, False, True, True, False])
+    a[keep.nonzero().flatten()[:, None], keep.nonzero().flatten()] = free
+    x = torch.randn(5, generator=torch.Generator().manual_seed(2), dtype=torch.float64).requires_grad_()
+    for method in ("exact", "lanczos"):
+        row = _probe(a, x, method, mask=keep)
+        assert row["hessian_max_eigenvalue"] == pytest.approx(-1.0, abs=1e-9), method
+        assert row["hessian_min_eigenvalue"] == pytest.approx(-4.0, abs=1e-9), method
+    assert _probe(a, x, "exact")["hessian_max_eigenvalue"] == pytest.approx(0.0, abs=1e-12)  # unmasked: the padding's 0
+
+
+def test_a_two_dimensional_parameter_is_probed_as_one_vector() -> None:
+    a, x = _quadratic([0.5, -1.0, 2.0, 3.0, -0.25, 1.0])
+    x2 = x.detach().reshape(2, 3).requires_grad_()
+    loss = 0.5 * x2.flatten() @ a @ x2.flatten()
+    row = hessian_probe(loss, x2, torch.Generator().manual_seed(0), "exact")
+    assert (row["hessian_min_eigenvalue"], row["hessian_max_eigenvalue"]) == pytest.approx((-1.0, 3.0), abs=1e-9)
+
+
+def test_auto_is_exact_for_small_parameters_and_lanczos_for_large_ones() -> None:
+    assert resolve_method("auto", 30) == "exact"  # NB201's 6x5 alpha
+    assert resolve_method("auto", EXACT_LIMIT + 1) == "lanczos"  # the DARTS space's 2x14x8
+    assert resolve_method("power", 30) == "power"
+
+
+@pytest.mark.parametrize("method, iterations", [("eig", 20), ("exact", 0), ("lanczos", 2.5), ("power", True)])
+def test_bad_options_are_refused(method, iterations) -> None:
+    with pytest.raises(ValueError, match="hessian_"):
+        check_probe_options(method, iterations)

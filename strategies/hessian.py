@@ -31,6 +31,7 @@ space's mask pads (NAS-Bench-1shot1) are left out, as their rows and columns are
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 import torch
@@ -38,6 +39,10 @@ import torch
 METHODS = ("auto", "exact", "lanczos", "power")
 #: ``auto`` builds the exact Hessian up to this many free coordinates
 EXACT_LIMIT = 64
+#: ``exact`` differentiates this many unit vectors in one vmapped backward pass (a speed knob, not
+#: a hyperparameter: the products are the same). On the CPU batching gained nothing (torch 2.13,
+#: NB201 supernet); on a GPU, where eager passes are bound by kernel launches, it may.
+HVP_BATCH_ENV = "NAS_HARNESS_HVP_BATCH"
 
 
 def check_probe_options(method: Any, iterations: Any) -> None:
@@ -72,7 +77,7 @@ def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Gene
     if method == "power":
         return {"hessian_eigenvalue": _power_dominant(hvp, start, iterations), "hessian_method": method}
     if method == "exact":
-        eigenvalues = _exact_eigenvalues(hvp, n)
+        eigenvalues = _exact_eigenvalues(hvp, n, hvp_batch_size())
     else:
         eigenvalues = _lanczos_ritz_values(hvp, start, min(iterations, n))
     low, high = float(eigenvalues[0]), float(eigenvalues[-1])
@@ -80,20 +85,39 @@ def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Gene
             "hessian_min_eigenvalue": low, "hessian_method": method}
 
 
+def hvp_batch_size() -> int:
+    """Unit vectors per backward pass of ``exact`` (``$NAS_HARNESS_HVP_BATCH``, default 1)."""
+    raw = os.environ.get(HVP_BATCH_ENV, "1")
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"{HVP_BATCH_ENV} must be a positive integer, got {raw!r}")
+    return size
+
+
 def _restricted_hvp(grad: torch.Tensor, param: torch.Tensor, index: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """v (float64, free coordinates only) -> H v on the same coordinates, in float64 on the host."""
+    """V (float64 rows on the free coordinates; one vector or a batch of them) -> H V on the same
+    coordinates, in float64 on the host. A batch is one vmapped backward pass."""
     def hvp(v: torch.Tensor) -> torch.Tensor:
-        full = torch.zeros(param.numel(), dtype=param.dtype, device=param.device)
-        full[index] = v.to(param.device, param.dtype)
-        (hv,) = torch.autograd.grad(grad, [param], grad_outputs=full.view_as(param), retain_graph=True)
-        return hv.flatten()[index].double().cpu()
+        rows = v.reshape(-1, len(index))
+        full = torch.zeros(len(rows), param.numel(), dtype=param.dtype, device=param.device)
+        full[:, index] = rows.to(param.device, param.dtype)
+        if len(rows) == 1:
+            (hv,) = torch.autograd.grad(grad, [param], grad_outputs=full[0].view_as(param), retain_graph=True)
+        else:
+            (hv,) = torch.autograd.grad(grad, [param], grad_outputs=full.view(len(rows), *param.shape),
+                                        retain_graph=True, is_grads_batched=True)
+        return hv.reshape(len(rows), -1)[:, index].double().cpu().reshape(v.shape)
     return hvp
 
 
-def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int) -> torch.Tensor:
-    """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products."""
+def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batch: int = 1) -> torch.Tensor:
+    """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products,
+    ``batch`` of them per backward pass."""
     basis = torch.eye(n, dtype=torch.float64)
-    hessian = torch.stack([hvp(basis[i]) for i in range(n)], dim=1)
+    hessian = torch.cat([hvp(basis[i:i + batch]) for i in range(0, n, batch)]).T
     return torch.linalg.eigvalsh((hessian + hessian.T) / 2)
 
 

@@ -81,3 +81,39 @@ def test_auto_is_exact_for_small_parameters_and_lanczos_for_large_ones() -> None
 def test_bad_options_are_refused(method, iterations) -> None:
     with pytest.raises(ValueError, match="hessian_"):
         check_probe_options(method, iterations)
+
+
+def test_batched_products_give_the_same_spectrum(monkeypatch) -> None:
+    """``$NAS_HARNESS_HVP_BATCH`` only changes how many products share a backward pass."""
+    a, x = _quadratic([-1.0, 0.3, 2.0, -0.7, 1.1, 0.05, 4.0])
+    keys = ("hessian_eigenvalue", "hessian_max_eigenvalue", "hessian_min_eigenvalue")
+    one = _probe(a, x, "exact")
+    for size in ("3", "7", "50"):
+        monkeypatch.setenv("NAS_HARNESS_HVP_BATCH", size)
+        batched = _probe(a, x, "exact")
+        assert [batched[k] for k in keys] == pytest.approx([one[k] for k in keys], abs=1e-12)
+    monkeypatch.setenv("NAS_HARNESS_HVP_BATCH", "0")
+    with pytest.raises(ValueError, match="NAS_HARNESS_HVP_BATCH"):
+        _probe(a, x, "exact")
+
+
+def test_batched_products_on_the_nb201_supernet_equal_one_at_a_time(monkeypatch) -> None:
+    """vmap over the supernet's double backward (in-place ops, batch norm, grouped box filter) works."""
+    import torch.nn.functional as F
+
+    from spaces.nb201.supernet import Supernet
+
+    g = torch.Generator().manual_seed(0)
+    net = Supernet(10, 4, 1, "fast", generator=0)
+    alpha = (0.3 * torch.randn(6, 5, generator=g)).requires_grad_()
+    x, y = torch.randn(8, 3, 8, 8, generator=g), torch.randint(0, 10, (8,), generator=g)
+
+    def probe() -> dict:
+        loss = F.cross_entropy(net(x, torch.softmax(alpha, -1)), y)
+        return hessian_probe(loss, alpha, torch.Generator().manual_seed(1), "exact")
+
+    one = probe()
+    monkeypatch.setenv("NAS_HARNESS_HVP_BATCH", "10")
+    batched = probe()
+    for key in ("hessian_max_eigenvalue", "hessian_min_eigenvalue"):
+        assert batched[key] == pytest.approx(one[key], rel=1e-4, abs=1e-7)

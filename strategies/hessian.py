@@ -115,9 +115,20 @@ def _restricted_hvp(grad: torch.Tensor, param: torch.Tensor, index: torch.Tensor
 
 def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batch: int = 1) -> torch.Tensor:
     """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products,
-    ``batch`` of them per backward pass."""
+    ``batch`` of them per backward pass (halved whenever a pass runs out of memory)."""
     basis = torch.eye(n, dtype=torch.float64)
-    hessian = torch.cat([hvp(basis[i:i + batch]) for i in range(0, n, batch)]).T
+    columns: list[torch.Tensor] = []
+    while len(columns) < n:
+        done = len(columns)
+        try:
+            columns += list(hvp(basis[done:done + batch]))
+        except torch.OutOfMemoryError:
+            if batch == 1:
+                raise
+            batch = max(1, batch // 2)  # a batch too large for the device: fewer vectors per pass
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+    hessian = torch.stack(columns, dim=1)
     return torch.linalg.eigvalsh((hessian + hessian.T) / 2)
 
 

@@ -117,3 +117,25 @@ def test_batched_products_on_the_nb201_supernet_equal_one_at_a_time(monkeypatch)
     batched = probe()
     for key in ("hessian_max_eigenvalue", "hessian_min_eigenvalue"):
         assert batched[key] == pytest.approx(one[key], rel=1e-4, abs=1e-7)
+
+
+def test_a_batch_that_runs_out_of_memory_is_halved() -> None:
+    from strategies.hessian import _exact_eigenvalues
+
+    h = torch.diag(torch.arange(1.0, 8.0, dtype=torch.float64))
+    sizes: list[int] = []
+
+    def hvp(rows: torch.Tensor) -> torch.Tensor:
+        sizes.append(len(rows))
+        if len(rows) > 2:
+            raise torch.OutOfMemoryError("too many vectors at once")
+        return rows @ h
+
+    assert _exact_eigenvalues(hvp, 7, batch=7).tolist() == pytest.approx(list(range(1, 8)))
+    assert sizes[:3] == [7, 3, 1] and set(sizes[3:]) == {1}
+
+    def never(rows: torch.Tensor) -> torch.Tensor:
+        raise torch.OutOfMemoryError("no room at all")
+
+    with pytest.raises(torch.OutOfMemoryError):
+        _exact_eigenvalues(never, 3, batch=4)

@@ -122,10 +122,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     from spaces.nb201.table import tables_dir
     from spaces.tablefile import SUFFIX
     from strategies import registry
+    from strategies.base import hyperparameter_names
     print("strategies:")
     for name in registry.names():
         cls = registry.get(name)
-        hp = ", ".join(f"{k}={v!r}" for k, v in cls().hyperparameters().items())
+        default = cls()  # every option, the later-added ones too (hyperparameters() leaves those out at defaults)
+        hp = ", ".join(f"{k}={getattr(default, k)!r}" for k in hyperparameter_names(cls))
         print(f"  {name:<16} {cls.kind:<9} {hp}")
     from spaces import get_space
 

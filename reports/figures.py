@@ -112,7 +112,10 @@ def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: s
     if not drawn:
         plt.close(fig)
         return []
-    if symlog:  # eigenvalues span orders of magnitude and both signs: linear near 0, logarithmic beyond
+    low, high = ax.get_ylim()
+    if symlog and max(abs(low), abs(high)) > 1.0:
+        # eigenvalues span orders of magnitude and both signs: linear within +-1, logarithmic beyond
+        # (curves that stay inside +-1 keep a plain linear axis, whose ticks read better)
         ax.set_yscale("symlog", linthresh=1.0)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
@@ -137,15 +140,15 @@ def _having(groups: dict[str, list[dict]], key: str) -> dict[str, list[dict]]:
 def hessian(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "", name: str = "hessian") -> list[Path]:
     """The paper's Fig. 3: the largest eigenvalue of the validation-loss Hessian (RobustDARTS's ``ev``)."""
     return _curve_figure(_having(groups, "hessian_max_eigenvalue"), "hessian_max_eigenvalue",
-                         "largest Hessian eigenvalue", f"{space_title}Largest eigenvalue of the validation-loss "
-                         "Hessian (symlog scale)", out_dir, name, symlog=True)
+                         "largest Hessian eigenvalue", f"{space_title}Largest eigenvalue of the val.-loss Hessian",
+                         out_dir, name, symlog=True)
 
 
 def hessian_magnitude(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "",
                       name: str = "hessian_magnitude") -> list[Path]:
     """The larger-magnitude extreme eigenvalue, with its sign: what every record holds (power iteration's value)."""
     return _curve_figure(groups, "hessian_eigenvalue", "largest-magnitude Hessian eigenvalue",
-                         f"{space_title}Largest-magnitude eigenvalue of the validation-loss Hessian (symlog)",
+                         f"{space_title}Largest-magnitude eigenvalue of the val.-loss Hessian",
                          out_dir, name, symlog=True)
 
 

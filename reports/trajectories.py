@@ -4,8 +4,8 @@ For every label: the mean over seeds of the derived cell's skip-connection count
 the largest and the largest-magnitude eigenvalues of the validation-loss Hessian w.r.t. the
 architecture parameters at the epochs where they were measured (the first only in records made
 since the probe recorded it; :mod:`strategies.hessian`), (BaLeNAS) the mean posterior sigma
-and (BayesNAS) the mean switch magnitude; then how sparse BayesNAS's switches ended. Built from the run records alone;
-black-box runs have no epoch rows and are left out.
+and (BayesNAS) the mean switch magnitude; then how sparse BayesNAS's switches ended. Built from
+the run records alone; black-box runs have no epoch rows and are left out.
 """
 from __future__ import annotations
 

@@ -80,6 +80,10 @@ def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Gene
         eigenvalues = _exact_eigenvalues(hvp, n, hvp_batch_size())
     else:
         eigenvalues = _lanczos_ritz_values(hvp, start, min(iterations, n))
+    if eigenvalues is None:  # a non-finite product: the probe records NaN (null in JSON), the run goes on
+        nan = float("nan")
+        return {"hessian_eigenvalue": nan, "hessian_max_eigenvalue": nan, "hessian_min_eigenvalue": nan,
+                "hessian_method": method}
     low, high = float(eigenvalues[0]), float(eigenvalues[-1])
     return {"hessian_eigenvalue": low if abs(low) > abs(high) else high, "hessian_max_eigenvalue": high,
             "hessian_min_eigenvalue": low, "hessian_method": method}
@@ -113,9 +117,10 @@ def _restricted_hvp(grad: torch.Tensor, param: torch.Tensor, index: torch.Tensor
     return hvp
 
 
-def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batch: int = 1) -> torch.Tensor:
+def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batch: int = 1) -> torch.Tensor | None:
     """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products,
-    ``batch`` of them per backward pass (halved whenever a pass runs out of memory)."""
+    ``batch`` of them per backward pass (halved whenever a pass runs out of memory); ``None``
+    when a product is not finite."""
     basis = torch.eye(n, dtype=torch.float64)
     columns: list[torch.Tensor] = []
     while len(columns) < n:
@@ -129,17 +134,23 @@ def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batc
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
     hessian = torch.stack(columns, dim=1)
+    if not torch.isfinite(hessian).all():
+        return None
     return torch.linalg.eigvalsh((hessian + hessian.T) / 2)
 
 
-def _lanczos_ritz_values(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, steps: int) -> torch.Tensor:
+def _lanczos_ritz_values(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
+                         steps: int) -> torch.Tensor | None:
     """Ascending Ritz values after ``steps`` Lanczos products (full reorthogonalisation keeps
-    the basis orthogonal in floating point, so no spurious copies of converged values appear)."""
+    the basis orthogonal in floating point, so no spurious copies of converged values appear);
+    ``None`` when a product is not finite."""
     basis = [start / start.norm()]
     diagonal: list[float] = []
     off: list[float] = []
     for step in range(steps):
         w = hvp(basis[-1])
+        if not torch.isfinite(w).all():
+            return None
         diagonal.append(float(w @ basis[-1]))
         for _ in range(2):  # twice is enough (Kahan's "twice is enough")
             for u in basis:

@@ -139,3 +139,13 @@ def test_a_batch_that_runs_out_of_memory_is_halved() -> None:
 
     with pytest.raises(torch.OutOfMemoryError):
         _exact_eigenvalues(never, 3, batch=4)
+
+
+@pytest.mark.parametrize("method", ["exact", "lanczos"])
+def test_a_non_finite_product_gives_nan_fields_not_a_crash(method) -> None:
+    """An overflowing second derivative must not end a search that trains fine: the fields are NaN (null in JSON)."""
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    loss = (x ** 2).sum() * torch.tensor(float("inf"), dtype=torch.float64)
+    row = hessian_probe(loss, x, torch.Generator().manual_seed(0), method)
+    assert all(row[k] != row[k] for k in ("hessian_eigenvalue", "hessian_max_eigenvalue", "hessian_min_eigenvalue"))
+    assert row["hessian_method"] == method

@@ -1,9 +1,10 @@
 """The paper's figures from run records, as PNG and PDF, in one style with a colour-blind-safe palette.
 
 * ``skip_connections``: skip connections in the derived cell per epoch, per strategy (paper Fig. 2);
-* ``hessian``: the largest eigenvalue of the validation-loss Hessian per epoch (Fig. 3, RobustDARTS's
-  definition), and ``hessian_magnitude``: the largest-magnitude one with its sign (what earlier
-  records hold; :mod:`strategies.hessian` says why they differ);
+* ``hessian`` and ``hessian_norm``: the paper's Fig. 3 ("Hessian norm", read as RobustDARTS's
+  dominant eigenvalue) both ways: the largest eigenvalue of the validation-loss Hessian per
+  epoch, and its spectral norm, the largest magnitude (what earlier records hold;
+  :mod:`strategies.hessian` says why the two differ);
 * ``cell_error``: validation and test error of each epoch's derived cell, looked up in the
   table after the search (Fig. 1 style);
 * ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
@@ -11,7 +12,7 @@
 * ``fig1_nb1shot1``: NAS-Bench-1shot1, DARTS against BaLeNAS (paper Fig. 1;
   :mod:`reports.fig_nb1shot1`, joined with the NB101 data found at report time);
 * ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy;
-* ``darts_skip_connections``, ``darts_hessian`` and ``darts_hessian_magnitude``: the same curves for DARTS-space runs
+* ``darts_skip_connections``, ``darts_hessian`` and ``darts_hessian_norm``: the same curves for DARTS-space runs
   (skip connections in the *normal* cell, of 8 ops: the paper's Figures 2 and 3 are drawn in
   that space), and ``darts_surrogate_acc``: the NB301 surrogate's predicted accuracy of each
   epoch's derived genotype.
@@ -84,27 +85,28 @@ def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str
     return dict(sorted(by_name.items()))
 
 
-def _per_epoch(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(epochs, mean, std) of ``key`` over records, at the epochs every record has it."""
+def _per_epoch(records: list[dict], key: str, absolute: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs, mean, std) of ``key`` (of its absolute value: ``absolute``) over records, at the
+    epochs every record has it."""
     series = [{row["epoch"]: row[key] for row in r.get("trajectory", []) if row.get(key) is not None} for r in records]
     epochs = sorted(set.intersection(*(set(s) for s in series))) if series else []
     values = np.array([[s[e] for e in epochs] for s in series], dtype=float)
+    if absolute:
+        values = np.abs(values)
     if not epochs:
         return np.array([]), np.array([]), np.array([])
     return np.array(epochs), values.mean(axis=0), values.std(axis=0)
 
 
 def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: str, out_dir: Path, name: str,
-                  transform: Any = None, symlog: bool = False) -> list[Path]:
+                  symlog: bool = False, absolute: bool = False) -> list[Path]:
     plt = _style()
     fig, ax = plt.subplots()
     drawn = 0
     for i, (label, records) in enumerate(groups.items()):
-        epochs, mean, std = _per_epoch(records, key)
+        epochs, mean, std = _per_epoch(records, key, absolute)
         if not len(epochs):
             continue
-        if transform is not None:
-            mean = transform(mean)
         ax.plot(epochs, mean, marker=MARKERS[i % len(MARKERS)], markersize=3, linewidth=1.2,
                 color=OKABE_ITO[i % len(OKABE_ITO)], label=f"{label} (n={len(records)})")
         ax.fill_between(epochs, mean - std, mean + std, color=OKABE_ITO[i % len(OKABE_ITO)], alpha=0.15, linewidth=0)
@@ -138,18 +140,18 @@ def _having(groups: dict[str, list[dict]], key: str) -> dict[str, list[dict]]:
 
 
 def hessian(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "", name: str = "hessian") -> list[Path]:
-    """The paper's Fig. 3: the largest eigenvalue of the validation-loss Hessian (RobustDARTS's ``ev``)."""
+    """Fig. 3 as RobustDARTS's dominant eigenvalue: the largest eigenvalue of the validation-loss Hessian."""
     return _curve_figure(_having(groups, "hessian_max_eigenvalue"), "hessian_max_eigenvalue",
                          "largest Hessian eigenvalue", f"{space_title}Largest eigenvalue of the val.-loss Hessian",
                          out_dir, name, symlog=True)
 
 
-def hessian_magnitude(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "",
-                      name: str = "hessian_magnitude") -> list[Path]:
-    """The larger-magnitude extreme eigenvalue, with its sign: what every record holds (power iteration's value)."""
-    return _curve_figure(groups, "hessian_eigenvalue", "largest-magnitude Hessian eigenvalue",
-                         f"{space_title}Largest-magnitude eigenvalue of the val.-loss Hessian",
-                         out_dir, name, symlog=True)
+def hessian_norm(groups: dict[str, list[dict]], out_dir: Path, space_title: str = "",
+                 name: str = "hessian_norm") -> list[Path]:
+    """Fig. 3 as its caption reads: the Hessian's spectral norm, max |eigenvalue| (every record has it)."""
+    return _curve_figure(groups, "hessian_eigenvalue", "Hessian spectral norm (max |eigenvalue|)",
+                         f"{space_title}Spectral norm of the val.-loss Hessian", out_dir, name, symlog=True,
+                         absolute=True)
 
 
 def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
@@ -247,9 +249,10 @@ def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
 FIGURE_CAPTIONS = {
     "skip_connections": "Skip connections in the derived cell per epoch (paper Fig. 2), mean $\\pm$ std over seeds.",
     "hessian": "Largest eigenvalue of the validation-loss Hessian w.r.t. the architecture parameters per epoch "
-               "(paper Fig. 3, RobustDARTS's definition), mean $\\pm$ std over the seeds that recorded it.",
-    "hessian_magnitude": "Largest-magnitude eigenvalue of the same Hessian, with its sign (what power iteration "
-                         "finds; negative where the most negative eigenvalue dominates), mean $\\pm$ std over seeds.",
+               "(paper Fig. 3 read as RobustDARTS's dominant eigenvalue), mean $\\pm$ std over the seeds that "
+               "recorded it.",
+    "hessian_norm": "Spectral norm (largest eigenvalue magnitude) of the same Hessian per epoch (paper Fig. 3 read "
+                    "as its caption, 'Hessian norm'), mean $\\pm$ std over seeds.",
     "cell_error": "Validation (solid) and test (dashed) error of each epoch's derived cell, from the NB201 table "
                   "after the search (paper Fig. 1 style).",
     "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
@@ -260,8 +263,8 @@ FIGURE_CAPTIONS = {
     "darts_hessian": "DARTS space: largest eigenvalue of the validation-loss Hessian w.r.t. the architecture "
                      "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over the seeds that recorded "
                      "it; BayesNAS's is w.r.t. its child switches, a different parameter.",
-    "darts_hessian_magnitude": "DARTS space: largest-magnitude eigenvalue of the same Hessian, with its sign, mean "
-                               "$\\pm$ std over seeds.",
+    "darts_hessian_norm": "DARTS space: spectral norm (largest eigenvalue magnitude) of the same Hessian per epoch, "
+                          "mean $\\pm$ std over seeds.",
     "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
                            "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
     "fig1_nb1shot1": "NAS-Bench-1shot1: validation (solid) and test (dashed) error of each epoch's derived cell, "
@@ -281,7 +284,7 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
     from reports.fig_nb1shot1 import figure1
 
     return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
-            "hessian_magnitude": hessian_magnitude(groups, out_dir),
+            "hessian_norm": hessian_norm(groups, out_dir),
             "fig1_nb1shot1": figure1(folders, out_dir),
             "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
             "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
@@ -290,7 +293,7 @@ def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Pat
                 "DARTS space: skip connections in the normal cell", out_dir,
                 "darts_skip_connections"),
             "darts_hessian": hessian(darts, out_dir, "DARTS space: ", "darts_hessian"),
-            "darts_hessian_magnitude": hessian_magnitude(darts, out_dir, "DARTS space: ", "darts_hessian_magnitude"),
+            "darts_hessian_norm": hessian_norm(darts, out_dir, "DARTS space: ", "darts_hessian_norm"),
             "darts_surrogate_acc": _curve_figure(
                 darts, "surrogate_valid_acc", "NB301 surrogate-predicted accuracy (%)",
                 "DARTS space: NB301-predicted accuracy per epoch", out_dir,

@@ -55,9 +55,9 @@ def to_markdown(means: dict[str, dict[str, dict[int, float]]], title: str) -> st
                  for label, field, _, fmt in columns]
         lines.append(f"| {epoch} | " + " | ".join(cells) + " |")
     lines += ["", "Mean over seeds: skip = skip connections in the cell derived at that epoch (of 6); "
-              "λ_max = largest eigenvalue of the Hessian of the validation loss (RobustDARTS's, the paper's Fig. 3), "
+              "λ_max = largest eigenvalue of the Hessian of the validation loss (RobustDARTS's dominant eigenvalue), "
               "signed, over the seeds that recorded it; "
-              "|λ_dom| = magnitude of its largest-magnitude eigenvalue, "
+              "|λ_dom| = its spectral norm (largest eigenvalue magnitude; the paper's Fig. 3 says 'Hessian norm'), "
               "w.r.t. alpha (BaLeNAS: mu; DrNAS: beta; BayesNAS: the child switches) at the expected edge weights; "
               "σ̄ = mean posterior standard deviation (BaLeNAS); mean |s| = mean child-switch magnitude (BayesNAS)."]
     return "\n".join(lines) + "\n"

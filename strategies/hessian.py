@@ -1,17 +1,19 @@
 """The Hessian probe behind the paper's Fig. 3: eigenvalues of the validation-loss Hessian w.r.t. alpha.
 
-Why more than one number. The BaLeNAS paper's Fig. 3 follows RobustDARTS (Zela et al., ICLR
-2020), whose search script builds the full Hessian of L_val w.r.t. the architecture parameters
-and tracks ``max(eigvals(H))``: the largest *algebraic* eigenvalue. Power iteration, which this
-project used first, converges to the largest-*magnitude* one instead; near a saddle that is the
-most negative eigenvalue, a different quantity (a paper-scale DARTS run here gave -7.1 by power
-iteration where the curvature the paper plots is positive). The probe therefore records three
-numbers per measured epoch:
+Why more than one number. The BaLeNAS paper's Fig. 3 is captioned "Trajectory of the Hessian
+norm", and its text ties that norm to the "dominant eigenvalue" of Zela et al. (RobustDARTS,
+ICLR 2020). RobustDARTS's search script builds the full Hessian of L_val w.r.t. the
+architecture parameters and logs ``max(eigvals(H))``: the largest *algebraic* eigenvalue. The
+spectral norm is the largest *magnitude*, which is what power iteration (this project's first
+probe) converges to. The two agree while the positive side of the spectrum dominates, and part
+near a saddle, where the most negative eigenvalue is the largest in magnitude (a paper-scale
+DARTS-V1 run here gave -7.1 by power iteration). The probe therefore records three numbers per
+measured epoch, so that either reading of Fig. 3 can be drawn:
 
-* ``hessian_max_eigenvalue``: the largest eigenvalue (RobustDARTS's ``ev``; what Fig. 3 plots);
+* ``hessian_max_eigenvalue``: the largest eigenvalue (RobustDARTS's ``ev``);
 * ``hessian_min_eigenvalue``: the smallest;
-* ``hessian_eigenvalue``: the one of the two with the larger magnitude, with its sign (the
-  quantity earlier records hold, so trajectories stay comparable).
+* ``hessian_eigenvalue``: the one of the two with the larger magnitude, with its sign; its
+  absolute value is the spectral norm, and it is the quantity earlier records hold.
 
 Methods (``method``):
 

@@ -304,7 +304,7 @@ class OneShotStrategy(Strategy):
 
     def hessian_spectrum(self, batch: tuple, generator: Any) -> dict[str, Any]:
         """Eigenvalues of d^2 L_val / d alpha^2 at the expected weights (:mod:`strategies.hessian`):
-        the largest (RobustDARTS's, the paper's Fig. 3), the smallest, and the larger in magnitude."""
+        the largest (RobustDARTS's), the smallest, and the larger in magnitude (the spectral norm, signed)."""
         loss, alpha = self.probe_loss(batch)
         mask = getattr(self.distribution, "mask", None) if alpha is getattr(self.distribution, "alpha", None) else None
         return hessian_probe(loss, alpha, generator, self.hessian_method, self.hessian_iterations, mask)

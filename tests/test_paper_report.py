@@ -124,7 +124,7 @@ def test_no_records_is_a_clear_error(tmp_path):
 def test_figures_are_written_as_png_and_pdf(results, tmp_path):
     written = write(["figures"], results, tmp_path / "figs")
     names = {p.name for p in written}
-    assert {"skip_connections.png", "skip_connections.pdf", "hessian.png", "hessian_magnitude.pdf",
+    assert {"skip_connections.png", "skip_connections.pdf", "hessian.png", "hessian_norm.pdf",
             "cell_error.pdf"} <= names
     assert all(p.stat().st_size > 1000 for p in written)
 
@@ -164,5 +164,14 @@ def test_committed_records_compile_to_a_pdf_with_every_caption(tmp_path):
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
     for caption in ("NAS-Bench-201, search on CIFAR-10", "zero-cost NAS against BaLeNAS-TF",
                     "BaLeNAS-TF with each training-free proxy", "BaLeNAS (2nd) with M Monte-Carlo samples",
-                    "Skip connections in the derived cell", "Largest-magnitude eigenvalue", "Proxy score against"):
+                    "Skip connections in the derived cell", "Spectral norm (largest eigenvalue magnitude)", "Proxy score against"):
         assert caption in text, caption
+
+
+def test_the_norm_curve_averages_magnitudes():
+    """The spectral norm is |largest-magnitude eigenvalue|: seeds at -3 and +1 average to 2, not -1."""
+    from reports.figures import _per_epoch
+
+    records = [{"trajectory": [{"epoch": 5, "hessian_eigenvalue": v}]} for v in (-3.0, 1.0)]
+    assert _per_epoch(records, "hessian_eigenvalue", absolute=True)[1].tolist() == [2.0]
+    assert _per_epoch(records, "hessian_eigenvalue")[1].tolist() == [-1.0]

@@ -109,7 +109,8 @@ def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: s
             continue
         ax.plot(epochs, mean, marker=MARKERS[i % len(MARKERS)], markersize=3, linewidth=1.2,
                 color=OKABE_ITO[i % len(OKABE_ITO)], label=f"{label} (n={len(records)})")
-        ax.fill_between(epochs, mean - std, mean + std, color=OKABE_ITO[i % len(OKABE_ITO)], alpha=0.15, linewidth=0)
+        lower = np.maximum(mean - std, 0.0) if absolute else mean - std  # a magnitude's band stops at 0
+        ax.fill_between(epochs, lower, mean + std, color=OKABE_ITO[i % len(OKABE_ITO)], alpha=0.15, linewidth=0)
         drawn += 1
     if not drawn:
         plt.close(fig)
@@ -119,6 +120,8 @@ def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: s
         # eigenvalues span orders of magnitude and both signs: linear within +-1, logarithmic beyond
         # (curves that stay inside +-1 keep a plain linear axis, whose ticks read better)
         ax.set_yscale("symlog", linthresh=1.0)
+    if absolute:
+        ax.set_ylim(bottom=0.0)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)

@@ -34,9 +34,10 @@ space's mask pads (NAS-Bench-1shot1) are left out, as their rows and columns are
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import torch
+if TYPE_CHECKING:  # torch is imported where a probe runs, so that building a strategy does not load it
+    import torch
 
 METHODS = ("auto", "exact", "lanczos", "power")
 #: ``auto`` builds the exact Hessian up to this many free coordinates
@@ -69,6 +70,8 @@ def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Gene
     ``mask`` (boolean, ``param``'s shape) marks the free coordinates; ``generator`` draws the
     starting vector of ``lanczos`` and ``power`` (``exact`` draws nothing).
     """
+    import torch
+
     (grad,) = torch.autograd.grad(loss, [param], create_graph=True)
     free = torch.ones(param.shape, dtype=torch.bool) if mask is None else mask.detach().to("cpu", torch.bool)
     index = free.flatten().nonzero().flatten()
@@ -106,6 +109,8 @@ def hvp_batch_size() -> int:
 def _restricted_hvp(grad: torch.Tensor, param: torch.Tensor, index: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     """V (float64 rows on the free coordinates; one vector or a batch of them) -> H V on the same
     coordinates, in float64 on the host. A batch is one vmapped backward pass."""
+    import torch
+
     def hvp(v: torch.Tensor) -> torch.Tensor:
         rows = v.reshape(-1, len(index))
         full = torch.zeros(len(rows), param.numel(), dtype=param.dtype, device=param.device)
@@ -123,6 +128,8 @@ def _exact_eigenvalues(hvp: Callable[[torch.Tensor], torch.Tensor], n: int, batc
     """Ascending eigenvalues of the symmetric part of H, built from n unit-vector products,
     ``batch`` of them per backward pass (halved whenever a pass runs out of memory); ``None``
     when a product is not finite."""
+    import torch
+
     basis = torch.eye(n, dtype=torch.float64)
     columns: list[torch.Tensor] = []
     while len(columns) < n:
@@ -146,6 +153,8 @@ def _lanczos_ritz_values(hvp: Callable[[torch.Tensor], torch.Tensor], start: tor
     """Ascending Ritz values after ``steps`` Lanczos products (full reorthogonalisation keeps
     the basis orthogonal in floating point, so no spurious copies of converged values appear);
     ``None`` when a product is not finite."""
+    import torch
+
     basis = [start / start.norm()]
     diagonal: list[float] = []
     off: list[float] = []
@@ -171,6 +180,8 @@ def _lanczos_ritz_values(hvp: Callable[[torch.Tensor], torch.Tensor], start: tor
 
 def _power_dominant(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, iterations: int) -> float:
     """The earlier probe: power iteration's Rayleigh quotient, the largest-magnitude eigenvalue."""
+    import torch
+
     v = start / start.norm()
     eigenvalue = 0.0
     for _ in range(iterations):

@@ -40,7 +40,6 @@ from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
 from strategies.base import Strategy
 from strategies.distributions import ArchDistribution
-from strategies.hessian import check_probe_options, hessian_probe
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -82,6 +81,8 @@ class OneShotStrategy(Strategy):
                 raise ValueError(f"{name} must be a {'non-negative' if zero_ok else 'positive'} number, got {value!r}")
         if not 0 <= w_momentum < 1:
             raise ValueError(f"w_momentum must be in [0, 1), got {w_momentum!r}")
+        from strategies.hessian import check_probe_options  # torch is imported only when a search runs
+
         check_probe_options(hessian_method, hessian_iterations)
         self.epochs, self.batch_size, self.channels, self.cells_per_stage = epochs, batch_size, channels, cells_per_stage
         self.image_size, self.per_class, self.w_lr, self.w_lr_min = image_size, per_class, w_lr, w_lr_min
@@ -305,6 +306,8 @@ class OneShotStrategy(Strategy):
     def hessian_spectrum(self, batch: tuple, generator: Any) -> dict[str, Any]:
         """Eigenvalues of d^2 L_val / d alpha^2 at the expected weights (:mod:`strategies.hessian`):
         the largest (RobustDARTS's), the smallest, and the larger in magnitude (the spectral norm, signed)."""
+        from strategies.hessian import hessian_probe
+
         loss, alpha = self.probe_loss(batch)
         mask = getattr(self.distribution, "mask", None) if alpha is getattr(self.distribution, "alpha", None) else None
         return hessian_probe(loss, alpha, generator, self.hessian_method, self.hessian_iterations, mask)

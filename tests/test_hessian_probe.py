@@ -149,3 +149,16 @@ def test_a_non_finite_product_gives_nan_fields_not_a_crash(method) -> None:
     row = hessian_probe(loss, x, torch.Generator().manual_seed(0), method)
     assert all(row[k] != row[k] for k in ("hessian_eigenvalue", "hessian_max_eigenvalue", "hessian_min_eigenvalue"))
     assert row["hessian_method"] == method
+
+
+def test_building_a_one_shot_strategy_does_not_import_torch() -> None:
+    """Configs build every strategy to validate it; torch loads only when a search runs."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from strategies.registry import get; get('darts_v1')(hessian_method='lanczos'); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "False"

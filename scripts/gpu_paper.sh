@@ -22,6 +22,7 @@ for p in sorted(pathlib.Path(sys.argv[1]).glob("*.pt")):
     print(p.name, "epoch", state["epoch"], f"{p.stat().st_size / 2**20:.1f} MiB")
     for row in state["trajectory"]:
         print("  ", row["epoch"], row["genotype"], "skips", row["skip_connections"], f"valid {row['valid_acc']:.2f}",
-              f"{row['epoch_wall_s']:.1f}s", f"hessian {row.get('hessian_eigenvalue', '')}", f"{row.get('hessian_wall_s', '')}")
+              f"{row['epoch_wall_s']:.1f}s", f"hessian max {row.get('hessian_max_eigenvalue', '')}",
+              f"norm {abs(row.get('hessian_eigenvalue') or 0)}", f"{row.get('hessian_wall_s', '')}")
 PY
 ls -la "$OUT"/*

@@ -78,12 +78,12 @@ def hessian_probe(loss: torch.Tensor, param: torch.Tensor, generator: torch.Gene
     hvp = _restricted_hvp(grad, param, index.to(param.device))
     n = len(index)
     method = resolve_method(method, n)
-    start = torch.randn(param.shape, generator=generator).flatten()[index].double()
-    if method == "power":
-        return {"hessian_eigenvalue": _power_dominant(hvp, start, iterations), "hessian_method": method}
     if method == "exact":
         eigenvalues = _exact_eigenvalues(hvp, n, hvp_batch_size())
     else:
+        start = torch.randn(param.shape, generator=generator).flatten()[index].double()
+        if method == "power":
+            return {"hessian_eigenvalue": _power_dominant(hvp, start, iterations), "hessian_method": method}
         eigenvalues = _lanczos_ritz_values(hvp, start, min(iterations, n))
     if eigenvalues is None:  # a non-finite product: the probe records NaN (null in JSON), the run goes on
         nan = float("nan")

@@ -309,7 +309,7 @@ class OneShotStrategy(Strategy):
         from strategies.hessian import hessian_probe
 
         loss, alpha = self.probe_loss(batch)
-        mask = getattr(self.distribution, "mask", None) if alpha is getattr(self.distribution, "alpha", None) else None
+        mask = self.distribution.mask if alpha is self.distribution.alpha else None  # BayesNAS probes its switches
         return hessian_probe(loss, alpha, generator, self.hessian_method, self.hessian_iterations, mask)
 
     def probe_loss(self, batch: tuple) -> tuple[Any, Any]:

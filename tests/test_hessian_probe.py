@@ -28,6 +28,10 @@ def test_exact_gives_the_extreme_eigenvalues_and_the_larger_in_magnitude() -> No
     assert row["hessian_min_eigenvalue"] == pytest.approx(-3.0, abs=1e-9)
     assert row["hessian_eigenvalue"] == pytest.approx(-3.0, abs=1e-9)  # what power iteration tracks
     assert row["hessian_method"] == "exact"
+    generator = torch.Generator().manual_seed(1)
+    state = generator.get_state()
+    hessian_probe(0.5 * x @ a @ x, x, generator, "exact")
+    assert torch.equal(generator.get_state(), state)  # exact draws nothing from the probe's stream
 
 
 def test_power_iteration_finds_the_largest_magnitude_not_the_largest_eigenvalue() -> None:

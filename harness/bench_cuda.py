@@ -32,6 +32,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from spaces.nb201.capabilities import NB201Graphs
 from spaces.nb201.supernet import Supernet
 from strategies.cuda_graphs import GraphedSupernet
 
@@ -58,7 +59,8 @@ def darts_step(variant: str, device: torch.device) -> tuple[Callable[[], None], 
             return model(x)[1]
     else:
         net = Supernet(10, 16, 5, "plain" if variant == "plain" else "fast", generator=0).to(device)
-        graphed = GraphedSupernet(net, compile_cells="compile" in variant) if "graphs" in variant else None
+        compiled = NB201Graphs().compiled_cells if "compile" in variant else None
+        graphed = GraphedSupernet(net, compiled) if "graphs" in variant else None
         channels_last = variant.endswith("+cl")
         params = list(net.parameters())
         alpha = (1e-3 * torch.randn(6, 5, generator=g)).to(device).requires_grad_()

@@ -21,26 +21,28 @@ def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) 
     import torch
 
     from spaces.nb201.canonical import pruned
-    from spaces.nb201.codec import Arch, all_archs
-    from strategies.proxies.cache import score_chunk, cache_meta, sample_lex_indices
+    from spaces.nb201.capabilities import NB201ProxyIndex
+    from spaces.nb201.codec import all_archs
+    from strategies.proxies.cache import cache_meta, sample_indices, score_chunk
     from strategies.proxies.scoring import ScoringSetup, reference_score
 
+    index = NB201ProxyIndex()
     setup = ScoringSetup("synflow", dataset)
-    lex = sample_lex_indices(n_cells, seed=12345).tolist()
-    archs = [Arch.from_lex_index(i) for i in lex]
+    lex = sample_indices(n_cells, index, seed=12345).tolist()
+    archs = [index.arch_of(i) for i in lex]
 
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     t0 = time.perf_counter()
-    reference = [reference_score(a, setup) for a in archs]
+    reference = [reference_score(a, setup, index) for a in archs]
     reference_s = time.perf_counter() - t0
     torch.set_num_threads(threads)
 
     halves = [lex[i::n_jobs] for i in range(n_jobs)]
     with joblib.Parallel(n_jobs=n_jobs) as parallel:
-        parallel(joblib.delayed(score_chunk)(setup, h[:1]) for h in halves)  # start workers, build their networks
+        parallel(joblib.delayed(score_chunk)(setup, index, h[:1]) for h in halves)  # start workers, build their networks
         t0 = time.perf_counter()
-        parts = parallel(joblib.delayed(score_chunk)(setup, h) for h in halves)
+        parts = parallel(joblib.delayed(score_chunk)(setup, index, h) for h in halves)
         fast_s = time.perf_counter() - t0
     fast = np.empty(len(lex))
     for i, part in enumerate(parts):
@@ -50,7 +52,7 @@ def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) 
     rel = np.abs(fast - ref) / np.maximum(np.abs(ref), 1e-300)
     ref_rate, fast_rate = n_cells / reference_s, n_cells / fast_s
     distinct = len({pruned(a) for a in all_archs()})
-    meta = cache_meta(setup)
+    meta = cache_meta(setup, index)
     meta_line = ""
     if meta.get("n_scored") == 15625 and meta.get("last_run_cells") == distinct:
         meta_line = (f"measured: `nas-harness proxies score --all` scored the whole space in "

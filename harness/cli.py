@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="strategies, spaces, datasets and the benchmark data found")
+    p.add_argument("--plugins", action="append", metavar="FILE",
+                   help="also load this plugin file (or module) and list what it registers; repeatable")
     _add_data_dir(p)
 
     p = sub.add_parser("run", help="run an experiment config (resumes: finished runs are skipped)")
@@ -35,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "e.g. --only darts_v1:0 --only balenas_v1:0 (run ids are unchanged)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="continue killed one-shot runs from their last epoch checkpoint (default); --no-resume restarts them")
+    p.add_argument("--stale", choices=("stop", "rerun", "keep"), default="stop",
+                   help="finished records made by earlier code of a plugin: stop and name them (default), compute "
+                   "them again, or keep them")
     _add_data_dir(p)
 
     p = sub.add_parser("report", help="comparison table of an experiment, or the paper's tables and figures")
@@ -116,43 +121,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from nas_core.paths import DataNotFoundError, resolve_data_dir
-    from spaces import space_names
-    from spaces.nb201.importers import MAIN_CSV
-    from spaces.nb201.table import tables_dir
-    from spaces.tablefile import SUFFIX
+    """Every registered strategy (with its options) and space (with its capabilities and the data
+    found for it), built-ins and the plugins named by ``--plugins``, dispatched over the registries."""
+    from harness.config import resolve_plugin
+    from spaces import get_space, space_names
+    from spaces.base import capability_type
     from strategies import registry
     from strategies.base import hyperparameter_names
+
+    for plugin in args.plugins or []:
+        registry.load_plugin(resolve_plugin(plugin, None))
     print("strategies:")
     for name in registry.names():
         cls = registry.get(name)
         default = cls()  # every option, the later-added ones too (hyperparameters() leaves those out at defaults)
         hp = ", ".join(f"{k}={getattr(default, k)!r}" for k in hyperparameter_names(cls))
-        print(f"  {name:<16} {cls.kind:<9} {hp}")
-    from spaces import get_space
-
+        origin = registry.code_digest(cls)
+        needs = ", ".join(kind.title() for kind in default.required_capabilities())
+        print(f"  {name:<16} {cls.kind:<9} {hp}" + (f"  [needs: {needs}]" if needs else "")
+              + (f"  [plugin: {origin['file']}]" if origin else ""))
     print("spaces:")
+    data_lines: list[str] = []
     for name in space_names():
         space = get_space(name)
+        capabilities = ", ".join(capability_type(c).title() for c in space.capabilities()) or "none"
+        origin = registry.code_digest(type(space))
         print(f"  {name:<10} benchmark: {space.benchmark_name}; datasets: {', '.join(space.datasets)}; "
-              f"epochs: {', '.join(map(str, space.fidelities))}")
+              f"epochs: {', '.join(map(str, space.fidelities))}; capabilities: {capabilities}"
+              + (f"  [plugin: {origin['file']}]" if origin else ""))
+        data_lines += [line for line in space.data_status(args.data_dir) if line not in data_lines]
     print("benchmarks:")
-    tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
-    print(f"  nb201 imported tables: {', '.join(map(str, tables)) or 'none yet (built on first use)'}")
-    try:
-        csv = resolve_data_dir(args.data_dir) / "nb201" / MAIN_CSV
-        print(f"  nb201 source CSVs:    {csv.parent if csv.is_file() else 'not found in ' + str(csv.parent)}")
-    except DataNotFoundError as exc:
-        print(f"  nb201 source CSVs:    not found ({str(exc).splitlines()[0]})")
-    try:
-        from spaces.darts.nb301 import locate
-
-        print(f"  nb301 surrogate:      {locate(args.data_dir)}")
-    except DataNotFoundError as exc:
-        print(f"  nb301 surrogate:      not found ({str(exc).splitlines()[0]})")
-    from spaces.nb1shot1.benchmark import open_nb101
-
-    print(f"  nb101 (nb1shot1-*):   {open_nb101('auto', args.data_dir)[1]}")
+    for line in data_lines:
+        print(f"  {line}")
     return 0
 
 
@@ -177,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides={"data_dir": args.data_dir, "scale": args.scale, "n_jobs": args.n_jobs})
     try:
         summary = run_experiment(config, results_root=args.results_dir, progress=not args.no_progress,
-                                 resume=args.resume, only=_parse_only(args.only))
+                                 resume=args.resume, only=_parse_only(args.only), stale=args.stale)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are saved in {Path(args.results_dir) / config.name}; "
               "run the same command again to resume", file=sys.stderr)
@@ -222,7 +222,7 @@ def _paper_report(args: argparse.Namespace) -> int:
 
 def _experiment_report(args: argparse.Namespace) -> int:
     from nas_core.paths import DataNotFoundError
-    from reports.load import load_runs
+    from reports.load import load_runs, space_presentation
     from reports.tables import summary_rows, to_latex, to_markdown
 
     folder = Path(args.experiment)
@@ -241,24 +241,20 @@ def _experiment_report(args: argparse.Namespace) -> int:
     if len(spaces) > 1:
         raise ValueError(f"{folder} holds runs of several spaces {spaces}; one experiment searches one space")
     space = spaces[0]
-    population = None
-    try:
-        if space == "nb201":  # the whole-table rows (all cells, optimal) exist for a tabular benchmark only
-            from spaces.nb201.table import load_table
+    from spaces import get_space
 
-            table = load_table(args.data_dir)
-            population = {d: (table.column(d, "valid"), table.column(d, "test")) for d in set(runs["dataset"])}
-    except (DataNotFoundError, KeyError):
-        pass  # the whole-table rows are optional context
+    try:  # the whole-table rows (all cells, optimal) exist for a tabular benchmark only
+        population = get_space(space).population(sorted(set(runs["dataset"])), args.data_dir)
+    except (DataNotFoundError, KeyError):  # optional context (KeyError: a plugin space not loaded here)
+        population = None
     for label, group in runs.groupby("label"):
         if group["hyperparameters"].nunique() > 1:
             print(f"warning: runs labelled {label!r} in {folder} have different hyperparameters "
                   "(records of an earlier config?); give each variant its own label", file=sys.stderr)
-    from spaces import get_space
-
+    benchmark_name, measure = space_presentation(folder, space)
     datasets, rows = summary_rows(runs, population, space)
     render = to_latex if args.format == "latex" else to_markdown
-    text = render(datasets, rows, f"{folder.name}: final cells on {get_space(space).benchmark_name}", space)
+    text = render(datasets, rows, f"{folder.name}: final cells on {benchmark_name}", measure)
     if args.format == "markdown":
         from reports.trajectories import report as epoch_report
 

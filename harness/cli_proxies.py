@@ -11,7 +11,7 @@ def add_parsers(sub: argparse._SubParsersAction, add_data_dir) -> None:
     psub.add_parser("list", help="registered proxies")
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--space", default="nb201", choices=["nb201"])
+        q.add_argument("--space", default="nb201", help="a space that provides a whole-space proxy index (nb201)")
         q.add_argument("--init-seed", type=int, default=0, help="seed of the networks' initial weights")
         q.add_argument("--batch-seed", type=int, default=0, help="seed of the fixed image batch (data-dependent proxies)")
         q.add_argument("--n-jobs", type=int, default=2)
@@ -38,8 +38,10 @@ def add_parsers(sub: argparse._SubParsersAction, add_data_dir) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spaces import get_space
+    from spaces.base import ProxyIndex, require
     from strategies.proxies import get_proxy, proxy_names
-    from strategies.proxies.cache import cache_path, sample_lex_indices, score_cells
+    from strategies.proxies.cache import cache_path, sample_indices, score_cells
     from strategies.proxies.scoring import ScoringSetup
 
     if args.proxies_command == "list":
@@ -50,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.scores_dir) if args.scores_dir else None
     if args.proxies_command == "score":
         get_proxy(args.proxy)
+        index = require(get_space(args.space), ProxyIndex)
         setup = ScoringSetup(args.proxy, args.dataset, args.init_seed, args.batch_seed, data_dir=args.data_dir)
-        cells = None if args.all else sample_lex_indices(args.sample, args.sample_seed)
-        scores = score_cells(setup, cells, n_jobs=args.n_jobs, directory=directory)
-        print(f"{int((scores == scores).sum())} cells scored with {args.proxy} on {args.dataset} -> {cache_path(setup, directory)}")
+        cells = None if args.all else sample_indices(args.sample, index, args.sample_seed)
+        scores = score_cells(setup, index, cells, n_jobs=args.n_jobs, directory=directory)
+        print(f"{int((scores == scores).sum())} cells scored with {args.proxy} on {args.dataset} -> "
+              f"{cache_path(setup, index, directory)}")
         return 0
     from reports.correlation import correlate_command
 

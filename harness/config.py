@@ -67,6 +67,8 @@ class ExperimentConfig:
     max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
     #: "auto": the data search (data dir, cache, then the embedded table); "embedded": the package's table
     table: str = "auto"
+    #: the one-shot scale preset ("paper", "cpu", "smoke"); stored in every record's provenance
+    scale: str = "paper"
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -79,19 +81,38 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ex
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     raw.setdefault("name", path.stem)
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return parse_config(raw, source=str(path))
+    return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 
-def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:
+def resolve_plugin(spec: str, base_dir: Path | None) -> str:
+    """A plugin file path resolved against the config's folder (``base_dir``), made absolute so
+    that workers in any folder load the same file. A relative path that exists only from the
+    current folder is taken from there (configs written before plugin paths were config-relative);
+    a module name (``pkg.mod``) is left as it is."""
+    if not spec.endswith(".py") or Path(spec).is_absolute():
+        return spec
+    for base in ([base_dir] if base_dir is not None else []) + [Path.cwd()]:
+        candidate = (base / spec).resolve()
+        if candidate.is_file():
+            return str(candidate)
+    return str(((base_dir or Path.cwd()) / spec).resolve())  # missing: the error names where it was looked for
+
+
+def parse_config(raw: dict[str, Any], source: str = "<config>", base_dir: Path | None = None) -> ExperimentConfig:
     from spaces import get_space, space_names
     from strategies import registry
 
     errors: list[str] = []
     for key in sorted(set(raw) - TOP_KEYS):
         errors.append(f"unknown key {key!r}; valid keys: {sorted(TOP_KEYS)}")
-    for plugin in raw.get("plugins", []):
+    plugins = raw.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) and p for p in plugins):
+        errors.append(f"plugins must be a list of .py file paths or module names, got {plugins!r}")
+        plugins = []
+    plugins = [resolve_plugin(p, base_dir) for p in plugins]
+    for plugin in plugins:
         try:
-            registry.load_plugin(str(plugin))
+            registry.load_plugin(plugin)
         except Exception as exc:  # report any plugin failure as a config error
             errors.append(f"plugin {plugin!r} failed to load: {exc}")
 
@@ -169,7 +190,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     if scale not in SCALE_NAMES:
         errors.append(f"unknown scale {scale!r}; valid scales: {list(SCALE_NAMES)}")
         scale = "paper"
-    specs = _parse_strategies(raw.get("strategies", []), errors, space_plugin.scales[scale])
+    specs = _parse_strategies(raw.get("strategies", []), errors, space_plugin.scales[scale], space_plugin)
     _check_budget_ends_every_search(specs, budget, errors)
     reuse_from = raw.get("reuse_from", [])
     if not isinstance(reuse_from, list) or not all(isinstance(r, str) and r and "/" not in r for r in reuse_from):
@@ -183,9 +204,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> ExperimentCon
     return ExperimentConfig(
         name=name, space=space, datasets=tuple(datasets), seeds=tuple(seeds), strategies=tuple(specs),
         budget=budget, epochs=epochs, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-        plugins=tuple(raw.get("plugins", [])), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
+        plugins=tuple(plugins), data_dir=raw.get("data_dir"), description=raw.get("description", ""),
         evaluate_on=tuple(evaluate_on), device=device, reuse_from=tuple(reuse_from),
-        max_run_seconds=float(max_run_seconds), table=table,
+        max_run_seconds=float(max_run_seconds), table=table, scale=scale,
     )
 
 
@@ -203,7 +224,9 @@ def _check_budget_ends_every_search(specs: list[StrategySpec], budget: Budget, e
         errors.append(f"budget.max_queries = 0 lets {', '.join(endless)} evaluate nothing; set at least 1")
 
 
-def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | None = None) -> list[StrategySpec]:
+def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | None = None,
+                      space: Any = None) -> list[StrategySpec]:
+    from spaces.base import describe_missing, missing
     from strategies import registry
     from strategies.base import hyperparameter_names
 
@@ -230,9 +253,15 @@ def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | 
         errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
         if not problems:  # store every hyperparameter, defaults included, so the run key is explicit
             try:
-                specs.append(StrategySpec(label=label, name=name, kwargs=cls(**kwargs).hyperparameters()))
+                strategy = cls(**kwargs)
             except (ValueError, TypeError) as exc:  # the strategy's own checks of its values
                 errors.append(f"strategies[{position}] ({name}): {exc}")
+                continue
+            lacking = missing(space, strategy.required_capabilities()) if space is not None else []
+            if lacking:  # an incompatible (strategy, space) pair is refused before anything runs
+                errors.append(f"strategies[{position}] ({label}): {describe_missing(name, space.name, lacking)}")
+                continue
+            specs.append(StrategySpec(label=label, name=name, kwargs=strategy.hyperparameters()))
     labels = [s.label for s in specs]
     for label in sorted({l for l in labels if labels.count(l) > 1}):
         errors.append(f"two strategies share the label {label!r}; give each variant its own label = \"...\"")

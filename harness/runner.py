@@ -41,6 +41,8 @@ class Job:
     device: str = "auto"
     max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
     table: str = "auto"
+    #: the scale preset the hyperparameters came from (provenance only: the hyperparameters are in the key)
+    scale: str = "paper"
 
     def key(self) -> dict[str, Any]:
         """What defines the run apart from its seed; the experiment name is deliberately left out."""
@@ -73,7 +75,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
             space=config.space, dataset=dataset, seed=seed, epochs=config.epochs, budget=config.budget,
             data_dir=config.data_dir, plugins=config.plugins, checkpoint_dir=checkpoint_dir,
             evaluate_on=tuple(d for d in config.evaluate_on if d != dataset), device=config.device,
-            max_run_seconds=config.max_run_seconds, table=config.table,
+            max_run_seconds=config.max_run_seconds, table=config.table, scale=config.scale,
         )
         for spec in config.strategies
         for dataset in config.datasets
@@ -95,9 +97,13 @@ def run_job(job: Job) -> dict[str, Any]:
             registry.load_plugin(plugin)
         strategy = registry.get(job.strategy)(**job.kwargs)
         record["hyperparameters"] = strategy.hyperparameters()
+        code = plugin_code(job.strategy, job.space)
+        if code:  # which plugin code made this record: a later edit of the plugin is noticed on re-run
+            record["provenance"] = {**record["provenance"], "plugin_code": code}
         space = get_space(job.space)
         benchmark = space.open_benchmark(job.table, job.data_dir).own_seal()  # runs in threads share the data, not the seal
-        record["provenance"] = {**record["provenance"], **benchmark.provenance()}
+        record["provenance"] = {**record["provenance"], **benchmark.provenance(), "scale": job.scale,
+                                "benchmark_name": space.benchmark_name, "measure": space.measure}
         oracle = TabularOracle(benchmark, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
         problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,
@@ -204,9 +210,58 @@ def evaluate_everywhere(benchmark: Any, arch: Any, dataset: str, evaluate_on: tu
     return result
 
 
-def pending_jobs(jobs: list[Job], results_dir: Path) -> tuple[list[Job], int]:
-    done = {r["run_id"] for r in iter_records(results_dir) if r.get("status") == "done"}
-    todo = [j for j in jobs if j.run_id not in done]
+STALE_CHOICES = ("stop", "rerun", "keep")
+
+
+class StaleRecords(ValueError):
+    """Finished records were made by a plugin's earlier code; the message names them and the choices."""
+
+
+def plugin_code(strategy: str, space: str) -> dict[str, dict[str, str]]:
+    """``{"strategy"/"space": {"file", "sha256"}}`` for whichever of the two comes from a plugin
+    (empty for the harness's own): stored in a record's provenance, compared on re-run."""
+    from spaces import get_space
+    from strategies import registry
+
+    found = {"strategy": registry.code_digest(registry.get(strategy)),
+             "space": registry.code_digest(type(get_space(space)))}
+    return {role: digest for role, digest in found.items() if digest is not None}
+
+
+def _digests(code: dict[str, Any] | None) -> dict[str, str]:
+    return {role: str((entry or {}).get("sha256")) for role, entry in (code or {}).items()}
+
+
+def pending_jobs(jobs: list[Job], results_dir: Path, stale: str = "stop") -> tuple[list[Job], int]:
+    """The jobs without a finished record, and how many have one.
+
+    A finished record of a plugin strategy or space whose source has changed since (its stored
+    SHA-256 differs, or it has none) is *stale*: ``stale = "stop"`` refuses to go on and names
+    those records, ``"rerun"`` computes them again (their records are replaced), ``"keep"``
+    counts them as done. The run id does not change with the code, so without this check an
+    edited plugin would silently keep its old results."""
+    if stale not in STALE_CHOICES:
+        raise ValueError(f"stale must be one of {STALE_CHOICES}, got {stale!r}")
+    done = {r["run_id"]: r for r in iter_records(results_dir) if r.get("status") == "done"}
+    todo, outdated = [], []
+    current_code: dict[tuple[str, str], dict[str, str]] = {}
+    for job in jobs:
+        record = done.get(job.run_id)
+        if record is None:
+            todo.append(job)
+            continue
+        key = (job.strategy, job.space)
+        if key not in current_code:
+            current_code[key] = _digests(plugin_code(*key))
+        if current_code[key] and _digests((record.get("provenance") or {}).get("plugin_code")) != current_code[key]:
+            outdated.append(job)
+    if outdated and stale == "stop":
+        names = ", ".join(j.run_id for j in outdated[:5]) + (f" and {len(outdated) - 5} more" if len(outdated) > 5 else "")
+        raise StaleRecords(f"{len(outdated)} finished record(s) in {results_dir} were made by different code of a plugin "
+                           f"than the one loaded now ({names}); re-run with --stale rerun to compute them again with "
+                           "the current code, or --stale keep to keep them as they are")
+    if stale == "rerun":
+        todo += outdated
     return todo, len(jobs) - len(todo)
 
 
@@ -306,16 +361,18 @@ def run_experiment(
     progress: bool = True,
     resume: bool = True,
     only: list[tuple[str, int | None]] | None = None,
+    stale: str = "stop",
 ) -> SweepSummary:
     """Run every pending job of ``config``; records go to ``results_root/<config.name>/``.
 
     ``only``: (strategy label, seed or None) pairs; just those jobs run, in that order. A GPU
     lease of minutes is spent on the runs that matter first, and run ids do not change.
+    ``stale``: what to do with finished records of a plugin whose code changed (:func:`pending_jobs`).
     """
     results_dir = Path(results_root) / config.name
     check_writable(results_dir)  # before computing anything: a run nobody can save is wasted
     with experiment_lock(results_dir):  # one runner per experiment; a second one refuses at once
-        return _run_locked(config, results_dir, n_jobs, progress, resume, only)
+        return _run_locked(config, results_dir, n_jobs, progress, resume, only, stale)
 
 
 def select_jobs(jobs: list[Job], only: list[tuple[str, int | None]]) -> list[Job]:
@@ -333,12 +390,12 @@ def select_jobs(jobs: list[Job], only: list[tuple[str, int | None]]) -> list[Job
 
 
 def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None, progress: bool,
-                resume: bool, only: list[tuple[str, int | None]] | None = None) -> SweepSummary:
+                resume: bool, only: list[tuple[str, int | None]] | None = None, stale: str = "stop") -> SweepSummary:
     remove_stale_temporaries(results_dir)
     jobs = expand(config, str(results_dir / "checkpoints"))
     if only:
         jobs = select_jobs(jobs, only)
-    todo, skipped = pending_jobs(jobs, results_dir)
+    todo, skipped = pending_jobs(jobs, results_dir, stale)
     if not resume:  # start interrupted one-shot runs from scratch
         for job in todo:
             (results_dir / "checkpoints" / f"{job.run_id}.pt").unlink(missing_ok=True)

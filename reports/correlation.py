@@ -151,11 +151,13 @@ def correlate_command(args: Any, directory: Path | None) -> int:
     from nas_core.paths import DataNotFoundError
     from spaces.nb201.table import load_table
     from strategies.proxies import get_proxy
-    from strategies.proxies.cache import load_cache, sample_lex_indices, score_cells
+    from spaces.nb201.capabilities import NB201ProxyIndex
+    from strategies.proxies.cache import load_cache, sample_indices, score_cells
     from strategies.proxies.scoring import ScoringSetup
 
     table = load_table(args.data_dir)
-    sample = sample_lex_indices(args.sample, args.sample_seed)
+    index = NB201ProxyIndex()  # correlation against the NB201 table's accuracies
+    sample = sample_indices(args.sample, index, args.sample_seed)
     collected: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
     for dataset in args.datasets.split(","):
         for proxy in args.proxies.split(","):
@@ -164,11 +166,11 @@ def correlate_command(args: Any, directory: Path | None) -> int:
             setup = ScoringSetup(proxy, dataset, args.init_seed, args.batch_seed, data_dir=args.data_dir)
             try:
                 if not args.no_compute:
-                    score_cells(setup, lex, n_jobs=args.n_jobs, directory=directory)
+                    score_cells(setup, index, lex, n_jobs=args.n_jobs, directory=directory)
             except DataNotFoundError as exc:
                 print(f"skipped {proxy} on {dataset}: {str(exc).splitlines()[0]}", file=sys.stderr)
                 continue
-            scores, scored = load_cache(setup, directory)
+            scores, scored = load_cache(setup, index, directory)
             done = lex[scored[lex]]  # cells whose score is NaN stay in, and are counted as dropped
             if not len(done):
                 print(f"skipped {proxy} on {dataset}: no cached scores (run without --no-compute)", file=sys.stderr)

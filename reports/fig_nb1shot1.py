@@ -53,21 +53,21 @@ def join_accuracies(records: list[dict], data_dir: str | None = None) -> dict[st
 
 def figure1(folders: Iterable[Path], out_dir: Path, data_dir: str | None = None) -> list[Path]:
     """Fig. 1 as ``fig1_nb1shot1.{png,pdf}``; nothing when no derived cell has an accuracy."""
-    from reports.figures import MARKERS, OKABE_ITO, _save, _style
+    from reports.style import MARKERS, OKABE_ITO, save_figure, style
 
     records = nb1shot1_records(folders)
     joined = join_accuracies(records, data_dir)
     if not joined["valid"] and not joined["test"]:
         return []
-    plt = _style()
+    plt = style()
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.2), sharey=True)
     for ax, (title, strategies) in zip(axes, PANELS):
         for i, strategy in enumerate(strategies):
             runs = [r for r in records if r["strategy"] == strategy]
-            for key, style, split in (("table_valid_acc", "-", "valid"), ("table_test_acc", "--", "test")):
+            for key, dash, split in (("table_valid_acc", "-", "valid"), ("table_test_acc", "--", "test")):
                 epochs, errors, n = _mean_error(runs, key)
                 if len(epochs):
-                    ax.plot(epochs, errors, linestyle=style, color=OKABE_ITO[i], marker=MARKERS[i], markersize=3,
+                    ax.plot(epochs, errors, linestyle=dash, color=OKABE_ITO[i], marker=MARKERS[i], markersize=3,
                             linewidth=1.2, label=f"{NAMES[strategy]} {split} ({n} cells)")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("epoch")
@@ -77,7 +77,7 @@ def figure1(folders: Iterable[Path], out_dir: Path, data_dir: str | None = None)
     spaces = sorted({r["space"] for r in records})
     fig.suptitle(f"{', '.join(spaces)}: {joined['valid']} of {joined['cells']} derived cells (epochs x seeds) with an "
                  f"NB101 valid accuracy, {joined['test']} with a test accuracy\n(data: {joined['data']})", fontsize=7)
-    return _save(fig, out_dir, "fig1_nb1shot1")
+    return save_figure(fig, out_dir, "fig1_nb1shot1")
 
 
 def _mean_error(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray, int]:

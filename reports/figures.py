@@ -33,37 +33,11 @@ import numpy as np
 
 from harness.records import iter_records
 from reports.paper import PROXY_TITLE
+from reports.style import MARKERS, OKABE_ITO, save_figure, style
 
 #: Okabe-Ito, with its yellow last (it is faint on white)
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 ONE_SHOT_NAMES = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS", "drnas": "DrNAS",
                   "balenas_v1": "BaLeNAS (1st)", "balenas_v2": "BaLeNAS (2nd)", "bayesnas": "BayesNAS"}
-
-
-def _style() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"figure.figsize": (5.2, 3.4), "figure.dpi": 150, "axes.grid": True, "grid.alpha": 0.3,
-                         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "font.size": 9,
-                         "legend.fontsize": 7, "axes.spines.top": False, "axes.spines.right": False,
-                         "svg.hashsalt": "nas-harness", "pdf.fonttype": 42})
-    return plt
-
-
-def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    fig.tight_layout()
-    fig.savefig(paths[0])
-    fig.savefig(paths[1], metadata={"CreationDate": None, "ModDate": None})  # reproducible bytes
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return paths
 
 
 def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str, list[dict]]:
@@ -100,7 +74,7 @@ def _per_epoch(records: list[dict], key: str, absolute: bool = False) -> tuple[n
 
 def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: str, out_dir: Path, name: str,
                   symlog: bool = False, absolute: bool = False) -> list[Path]:
-    plt = _style()
+    plt = style()
     fig, ax = plt.subplots()
     drawn = 0
     for i, (label, records) in enumerate(groups.items()):
@@ -126,7 +100,7 @@ def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: s
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(loc="best", frameon=False)
-    return _save(fig, out_dir, name)
+    return save_figure(fig, out_dir, name)
 
 
 def skip_connections(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
@@ -159,15 +133,15 @@ def hessian_norm(groups: dict[str, list[dict]], out_dir: Path, space_title: str 
 
 def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     """Validation (solid) and test (dashed) error of each epoch's derived cell, from the table."""
-    plt = _style()
+    plt = style()
     fig, ax = plt.subplots(figsize=(7.6, 3.6))
     drawn = 0
     for i, (label, records) in enumerate(groups.items()):
         colour = OKABE_ITO[i % len(OKABE_ITO)]
-        for key, style, split in (("table_valid_acc", "-", "valid"), ("table_test_acc", "--", "test")):
+        for key, dash, split in (("table_valid_acc", "-", "valid"), ("table_test_acc", "--", "test")):
             epochs, mean, _ = _per_epoch(records, key)
             if len(epochs):
-                ax.plot(epochs, 100 - mean, linestyle=style, color=colour, linewidth=1.2,
+                ax.plot(epochs, 100 - mean, linestyle=dash, color=colour, linewidth=1.2,
                         marker=MARKERS[i % len(MARKERS)], markersize=2.5, label=f"{label} {split}")
                 drawn += 1
     if not drawn:
@@ -177,7 +151,7 @@ def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     ax.set_ylabel("error of the derived cell (%)")
     ax.set_title("Validation and test error of the derived cell (NB201 table, CIFAR-10)", fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # outside: the curves cross everywhere
-    return _save(fig, out_dir, "cell_error")
+    return save_figure(fig, out_dir, "cell_error")
 
 
 def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
@@ -192,7 +166,7 @@ def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
                                                    np.array([r["incumbent_valid_acc"] for r in rows])))
     if not curves:
         return []
-    plt = _style()
+    plt = style()
     order = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
     datasets = sorted({d for _, d in curves}, key=lambda d: (order.index(d) if d in order else len(order), d))
     fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.0), squeeze=False)
@@ -213,7 +187,7 @@ def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
         ax.set_title(dataset, fontsize=9)
     axes[0][0].set_ylabel("incumbent validation accuracy (%)")
     axes[0][-1].legend(loc="lower right", frameon=False)
-    return _save(fig, out_dir, "anytime")
+    return save_figure(fig, out_dir, "anytime")
 
 
 def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
@@ -224,7 +198,7 @@ def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
     picks = picks[(picks["strategy"] == "balenas_v2") & (picks["samples"] == 3)]
     if not len(picks):
         return []
-    plt = _style()
+    plt = style()
     datasets = [d for d in ("cifar10", "cifar100", "ImageNet16-120") if d in set(picks["dataset"])]
     fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.0), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
@@ -246,7 +220,7 @@ def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
         ax.set_title(dataset, fontsize=9)
     axes[0][0].set_ylabel("test accuracy (%)")
     axes[0][-1].legend(loc="best", frameon=False)
-    return _save(fig, out_dir, "tf_sample_size")
+    return save_figure(fig, out_dir, "tf_sample_size")
 
 
 FIGURE_CAPTIONS = {

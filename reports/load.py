@@ -60,3 +60,17 @@ def _evaluation_rows(base: dict, search_dataset: str, final: dict, selection: st
     evaluations = {search_dataset: final, **(final.get("transfer") or {})}
     return [{**base, "dataset": dataset, "selection": selection, **{k: result.get(k) for k in (
         "arch", "arch_index", "valid_acc", "test_acc", "params_M", "flops_M")}} for dataset, result in evaluations.items()]
+
+
+def space_presentation(results_dir: str | Path, space: str) -> tuple[str, str]:
+    """``(benchmark name, measure)`` of an experiment's space, as its records state them (a plugin
+    space need not be loaded to report it); records written before they stated them fall back
+    to the registered space."""
+    for record in iter_records(Path(results_dir)):
+        provenance = record.get("provenance") or {}
+        if record.get("space") == space and provenance.get("benchmark_name") and provenance.get("measure"):
+            return str(provenance["benchmark_name"]), str(provenance["measure"])
+    from spaces import get_space
+
+    found = get_space(space)
+    return found.benchmark_name, found.measure

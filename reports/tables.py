@@ -40,17 +40,6 @@ def _natural(label: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label)]
 
 
-#: the sentence under an experiment's table, per space: what its accuracy numbers are
-MEASURE = {
-    "nb201": "Accuracy (%) of the final cell at 200 epochs",
-    "darts": ("NAS-Bench-301 surrogate-predicted validation accuracy (%) of the final genotype at epoch 98 (not a "
-              "measured accuracy; the surrogate has no test split, hence '–')"),
-    **{f"nb1shot1-{n}": ("NAS-Bench-101 accuracy (%) of the final cell at 108 epochs, from the NB101 data found "
-                         "(the record's accuracy_source); '(k of n)': only k seeds' cells are in that data, the "
-                         "others are missing with the reason in their record") for n in (1, 2, 3)},
-}
-
-
 def _fmt_present(values: pd.Series) -> str:
     """Mean ± std of the values present, saying how many of the seeds had one when some did not."""
     present = values.dropna().astype(float)
@@ -96,14 +85,15 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
     return datasets, rows
 
 
-def to_markdown(datasets: list[str], rows: list[Row], title: str, space: str = "nb201") -> str:
+def to_markdown(datasets: list[str], rows: list[Row], title: str, measure: str) -> str:
+    """``measure``: what the accuracies are (the space's :attr:`~spaces.base.SearchSpace.measure`)."""
     head = ["Method", *[f"{DATASET_TITLE[d]} {s}" for d in datasets for s in ("valid", "test")], "seeds"]
     lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         name = f"*{row.name}*" if row.kind != "measured" else row.name
         cells = [c for d in datasets for c in row.cells.get(d, ("–", "–"))]
         lines.append("| " + " | ".join([name, *cells, row.n_runs]) + " |")
-    lines += ["", f"{MEASURE.get(space, MEASURE['nb201'])}, mean ± std (ddof=0) over seeds. "
+    lines += ["", f"{measure}, mean ± std (ddof=0) over seeds. "
               "Rows in italics are published or whole-table figures, not runs."]
     return "\n".join(lines) + "\n"
 
@@ -114,9 +104,9 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def to_latex(datasets: list[str], rows: list[Row], title: str, space: str = "nb201") -> str:
+def to_latex(datasets: list[str], rows: list[Row], title: str, measure: str) -> str:
     cols = "l" + "cc" * len(datasets)
-    measure = _latex_escape(MEASURE.get(space, MEASURE["nb201"]))
+    measure = _latex_escape(measure)
     out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{_latex_escape(title)}. {measure}, "
            r"mean $\pm$ std over seeds; italic rows are published or whole-table figures.}",
            rf"\begin{{tabular}}{{{cols}}}", r"\toprule",

@@ -14,7 +14,10 @@ loop and the reports ask for everything space-specific:
   produces the record's ``final`` fields after it.
 
 A benchmark that lacks a field (a surrogate has no test split and no index) leaves it ``None``
-and the reports print "–". Spaces register by name in :data:`spaces.SPACES`.
+and the reports print "–". Space-specific machinery a strategy needs (BayesNAS's switch walk,
+CUDA-graph capture, a whole-space proxy index, partial-channel cells) is a *capability* the
+space provides (:mod:`spaces.capabilities`), looked up by type. Spaces register by name with
+:func:`spaces.register_space`, built in or from a plugin file.
 """
 from __future__ import annotations
 
@@ -24,6 +27,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows, MissingCapability, PartialChannels,
+                                 ProxyIndex, SwitchScores, SwitchWalks, capability_type, describe_missing, missing,
+                                 require)
+
+__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DenseEdgeRows", "MissingCapability", "PartialChannels",
+           "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks", "capability_type", "describe_missing",
+           "missing", "require"]
 
 class ProxiesUnavailable(ValueError):
     """The space has no network to score zero-cost proxies on (zero-cost NAS, BaLeNAS-TF's picks)."""
@@ -85,6 +95,8 @@ class SearchSpace(abc.ABC):
     arch_shape: tuple[int, ...]
     #: one-shot scale presets (``paper``, ``cpu``, ``smoke``): strategy hyperparameters the config fills in
     scales: dict[str, dict[str, Any]]
+    #: what the accuracies of a finished run mean: the sentence under a report's table (stored in each record)
+    measure: str = "Accuracy (%) of the final architecture, as the space's benchmark reports it"
 
     # ---- codec ----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -123,8 +135,26 @@ class SearchSpace(abc.ABC):
         """The architecture one sample of architecture parameters (shape :attr:`arch_shape`) stands
         for: BaLeNAS-TF derives each draw from q with it."""
 
-    #: proxies score this space's architectures from a whole-space cache (NB201) instead of per network
-    has_proxy_cache: bool = False
+    # ---- capabilities ------------------------------------------------------------------------
+    def capabilities(self) -> tuple[Capability, ...]:
+        """The capability objects this space provides (:mod:`spaces.capabilities`); none by default.
+        Built without importing torch: their methods import what they need when called."""
+        return ()
+
+    def capability(self, kind: type[C]) -> C | None:
+        """The provided capability of type ``kind`` (a subclass counts), or ``None``."""
+        cached = self.__dict__.get("_capabilities")
+        if cached is None:
+            cached = self.__dict__["_capabilities"] = tuple(self.capabilities())
+        return next((c for c in cached if isinstance(c, kind)), None)
+
+    def has(self, kind: type[Capability]) -> bool:
+        return self.capability(kind) is not None
+
+    @property
+    def has_proxy_cache(self) -> bool:
+        """Proxies score this space's cells from a whole-space cache (a :class:`ProxyIndex`)."""
+        return self.has(ProxyIndex)
 
     @abc.abstractmethod
     def proxy_network(self, arch: Any, init_seed: int, num_classes: int) -> Any:
@@ -142,3 +172,13 @@ class SearchSpace(abc.ABC):
 
     #: the ``table`` choices a config may name for this space
     benchmark_choices: tuple[str, ...] = ("auto",)
+
+    def population(self, datasets: list[str], data_dir: str | None = None) -> dict[str, tuple[Any, Any]] | None:
+        """``{dataset: (valid accuracies, test accuracies)}`` of every architecture, where the benchmark
+        is a complete table (the reports' "all cells" and "optimal" rows); ``None`` otherwise."""
+        return None
+
+    def data_status(self, data_dir: str | None = None) -> list[str]:
+        """Lines for ``nas-harness list``: where this space's benchmark data was found, or why not.
+        Spaces sharing data return the same line (the list shows it once)."""
+        return []

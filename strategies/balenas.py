@@ -112,8 +112,8 @@ class _BaLeNAS(OneShotStrategy):
         dist = self.distribution
         self.selection = select_from_distribution(
             dist.alpha.detach().cpu(), dist.sigma.detach().cpu(), streams.torch_generator("selection"),
-            self.tf_draws, self.tf_proxies, self.tf_k, problem.dataset, problem.data_dir, problem.space)
-        self.selections = {"argmax_mu": problem.space.derive(dist), **self.selection.chosen}
+            self.tf_draws, self.tf_proxies, self.tf_k, problem.dataset, problem.space, problem.data_dir)
+        self.selections = {"argmax_mu": dist.derive_arch(problem.space), **self.selection.chosen}
 
     def search(self, problem: Problem, rng: Any, log: SearchLog) -> Any:
         argmax_mu = super().search(problem, rng, log)

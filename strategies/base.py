@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nas_core.problem import BudgetExhausted, Problem, SearchLog
+from spaces.base import Capability
 
 
 class Strategy(abc.ABC):
@@ -23,6 +24,14 @@ class Strategy(abc.ABC):
     kind: str = "tabular"
     #: True when only the budget ends the search (ask/tell loops): a config must then set one
     needs_budget: bool = False
+
+    #: capability types (:mod:`spaces.capabilities`) a space must provide for this strategy to search it
+    requires: tuple[type[Capability], ...] = ()
+
+    def required_capabilities(self) -> tuple[type[Capability], ...]:
+        """What this configured strategy needs of a space (may depend on hyperparameters); the
+        config check refuses a space lacking any of them before anything runs."""
+        return tuple(self.requires)
 
     @abc.abstractmethod
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
@@ -89,6 +98,11 @@ class AskTellStrategy(Strategy):
     Subclasses implement :meth:`ask` and :meth:`tell`; the loop stops when the oracle reports
     the budget spent, and :meth:`recommend` returns the best validation accuracy seen. Only
     the budget ends the loop, so a config that runs one must set one (``needs_budget``).
+
+    The run's generator reaches every hook that may need randomness: ``ask(problem, rng)``
+    always, and ``tell(arch, valid_acc, rng)`` / ``reset(problem, rng)`` when the override
+    takes an ``rng`` parameter (overrides without one are called as before). It is the same
+    generator throughout one search, so the draws of all three form one reproducible stream.
     """
 
     needs_budget = True
@@ -96,27 +110,36 @@ class AskTellStrategy(Strategy):
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         if problem.oracle is None:
             raise ValueError(f"{self.name} is a black-box strategy and needs a tabular oracle")
-        self.reset(problem)
+        reset = self.reset if not _takes_rng(self.reset) else (lambda p: self.reset(p, rng=rng))  # type: ignore[call-arg]
+        tell = self.tell if not _takes_rng(self.tell) else (lambda a, v: self.tell(a, v, rng=rng))  # type: ignore[call-arg]
+        reset(problem)
         while True:
             arch = self.ask(problem, rng)
             try:
                 valid = problem.oracle.evaluate(arch)
             except BudgetExhausted:
                 break
-            self.tell(arch, valid)
+            tell(arch, valid)
         return self.recommend(problem)
 
     def reset(self, problem: Problem) -> None:
-        """Clear per-search state (a strategy object may be reused for several searches)."""
+        """Clear per-search state (a strategy object may be reused for several searches); an
+        override may take ``rng`` as well."""
 
     @abc.abstractmethod
     def ask(self, problem: Problem, rng: np.random.Generator) -> Any:
         """The next architecture to evaluate."""
 
     def tell(self, arch: Any, valid_acc: float) -> None:
-        """Receive the validation accuracy of the last asked architecture."""
+        """Receive the validation accuracy of the last asked architecture; an override may take
+        ``rng`` as well (e.g. a stochastic acceptance rule)."""
 
     def recommend(self, problem: Problem) -> Any:
         if problem.oracle is None or problem.oracle.incumbent is None:
             raise ValueError("the budget allowed no evaluation, so there is nothing to recommend; raise the budget")
         return problem.oracle.incumbent
+
+
+def _takes_rng(method: Any) -> bool:
+    """Whether a bound hook accepts an ``rng`` keyword (an override that wants the generator)."""
+    return "rng" in inspect.signature(method).parameters

@@ -1,7 +1,9 @@
 """BayesNAS (Zhou et al., 2019; ALGORITHMS.md, "BayesNAS"), adapted to NAS-Bench-201, and in its
-original DARTS space (:class:`DartsSwitchDistribution`, :mod:`strategies.switch_network_darts`).
+original DARTS space. The switched supernet, its closed-form Hessian and the derivation come from
+the space's :class:`spaces.capabilities.SwitchWalks` capability (NB201: :mod:`spaces.nb201.switches`,
+DARTS: :mod:`spaces.darts.switches`); this module holds what is the same in every space.
 
-**Model.** Switches replace DARTS's softmax(alpha) (:mod:`strategies.switch_network`): a child
+**Model.** Switches replace DARTS's softmax(alpha) (:mod:`spaces.switched`): a child
 switch per (cell, edge, op) multiplies the op's output, a parent switch per (cell, edge)
 multiplies the edge's input (``parent_at = "input"``, the poster's node i' between i and j) or
 its output (``"output"``). Parents start at 1, children at ``switch_init`` (see below). Each switch *position* (edge, op) or (edge) is one
@@ -52,13 +54,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from spaces.nb201.codec import Arch
+from spaces.base import DenseEdgeRows, SwitchScores, SwitchWalks, require
 from strategies.darts import TINY
 from strategies.distributions import ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
 
 NONE = 0
+#: where the parent switch sits on an edge, and the output-layer Hessian rule (spaces.switched takes the same names)
+PLACEMENTS = ("input", "output")
+OUTPUT_HESSIANS = ("target", "full")
 #: keeps ||s|| differentiable at 0 in the group lasso
 _EPS = 1e-12
 
@@ -90,26 +95,43 @@ def hard_update(h: Any, switches: Any, gamma: Any, lam: float, gamma_parent: Any
 
 
 class SwitchDistribution(ArchDistribution):
-    """Child switches [cells, 6, 5] and parent switches [cells, 6], their gammas and omegas."""
+    """Per-cell child switches [cells, edges, ops] and parent switches [cells, edges], with a gamma
+    and an omega per switch *group*: one group per (cell kind, position), shared by the cells of
+    that kind (``cell_kinds``, from the space's :class:`SwitchWalks`).
 
-    def __init__(self, n_cells: int, lr: float, momentum: float, nesterov: bool, lambda_parent: float,
-                 lambda_child: float, prune_threshold: float, switch_init: float = 0.2) -> None:
+    On NB201 every search cell has the same kind, so each position is one group across all cells
+    (the adaptation, see the module docstring); in the DARTS space normal and reduction cells are
+    two kinds, each with its own groups (the original). The group lasso and the HARD update run
+    per kind. A space with one kind records its gammas, omegas and norms without the kind axis.
+    """
+
+    def __init__(self, cell_kinds: list[int], lr: float, momentum: float, nesterov: bool, lambda_parent: float,
+                 lambda_child: float, prune_threshold: float, switch_init: float = 0.2,
+                 prunes_edges: bool = False) -> None:
         super().__init__(samples=1)
-        self.n_cells, self.lr, self.momentum, self.nesterov = n_cells, lr, momentum, nesterov
-        self.switch_init = switch_init
+        self.cell_kinds = list(cell_kinds)
+        self.n_cells, self.lr, self.momentum, self.nesterov = len(self.cell_kinds), lr, momentum, nesterov
+        self.switch_init, self.prunes_edges = switch_init, prunes_edges
         self.lambda_parent, self.lambda_child, self.prune_threshold = lambda_parent, lambda_child, prune_threshold
 
-    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (6, 5), mask: Any = None) -> None:
-        """Children at ``switch_init``, parents at 1 (no randomness); gamma and omega at 1 for every group.
-        (``mask``: BayesNAS searches unpacked spaces only, where there is none.)"""
+    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...], mask: Any = None) -> None:
+        """Children at ``switch_init``, parents at 1 (no randomness); gamma and omega at 1 for every
+        group. ``shape`` is the space's architecture shape, ``[kinds,] edges, ops``.
+        (``mask``: BayesNAS requires unpacked rows, where there is none.)"""
         import torch
 
-        self.n_valid = n_valid
-        self.params = [torch.full((self.n_cells, 6, 5), self.switch_init, device=device, requires_grad=True),
-                       torch.ones(self.n_cells, 6, device=device, requires_grad=True)]
-        self.gamma_child, self.gamma_parent = torch.ones(6, 5, device=device), torch.ones(6, device=device)
-        self.omega_child, self.omega_parent = torch.ones(6, 5, device=device), torch.ones(6, device=device)
+        kinds = max(self.cell_kinds) + 1
+        edges, ops = shape[-2:]
+        if len(shape) == 3 and shape[0] != kinds:
+            raise ValueError(f"architecture shape {shape} has {shape[0]} cell kinds, the switch walk {kinds}")
+        self.shape, self.n_valid = tuple(shape), n_valid
+        self.params = [torch.full((self.n_cells, edges, ops), self.switch_init, device=device, requires_grad=True),
+                       torch.ones(self.n_cells, edges, device=device, requires_grad=True)]
+        self.gamma_child, self.gamma_parent = torch.ones(kinds, edges, ops, device=device), torch.ones(kinds, edges, device=device)
+        self.omega_child, self.omega_parent = torch.ones(kinds, edges, ops, device=device), torch.ones(kinds, edges, device=device)
         self.optimizer = self.make_optimizer()
+        self._cells_of = [torch.tensor([c for c, k in enumerate(self.cell_kinds) if k == kind], device=device)
+                          for kind in range(kinds)]
 
     def make_optimizer(self) -> Any:
         import torch
@@ -125,103 +147,25 @@ class SwitchDistribution(ArchDistribution):
         return self.params[1]
 
     def edge_weights(self, ctx: LoopContext, purpose: str) -> EdgeWeights:
-        """The child switches averaged over cells, parents folded in (a view for generic tools;
-        BayesNAS's own steps run the per-cell switches through :mod:`strategies.switch_network`)."""
+        """The child switches averaged over each kind's cells, parents folded in (a view for generic
+        tools; BayesNAS's own steps run the per-cell switches through the space's switch walk)."""
         return self.expected_weights(), None
 
     def expected_weights(self) -> Any:
-        return (self.child * self.parent.unsqueeze(-1)).mean(dim=0)
-
-    def regulariser(self) -> Any:
-        """The group lasso: lambda * omega_g * ||s_g||_2, summed over parent and child groups."""
-        return (self.lambda_parent * (self.omega_parent * group_norm(self.parent)).sum()
-                + self.lambda_child * (self.omega_child * group_norm(self.child)).sum())
-
-    def update(self, h_child: Any, h_parent: Any) -> None:
-        """The HARD reweighting update from per-cell Hessian diagonals (parents first)."""
-        self.gamma_parent, self.omega_parent = hard_update(h_parent, self.parent, self.gamma_parent, self.lambda_parent)
-        self.gamma_child, self.omega_child = hard_update(h_child, self.child, self.gamma_child, self.lambda_child,
-                                                         self.gamma_parent.unsqueeze(-1).expand(6, 5))
-
-    def scores(self) -> Any:
-        """gamma_child * ||s_child|| per (edge, op); ``none`` scores 0."""
-        scores = self.gamma_child * self.child.detach().pow(2).sum(dim=0).sqrt()
-        scores[:, NONE] = 0
-        return scores
-
-    def derive(self) -> Arch:
-        scores = self.scores()
-        ops = []
-        for e in range(6):
-            pruned = float(self.gamma_parent[e]) < self.prune_threshold or float(scores[e].max()) <= 0
-            ops.append(NONE if pruned else int(scores[e].argmax()))
-        return Arch(tuple(ops))
-
-    def describe(self) -> dict[str, Any]:
-        child_norm = self.child.detach().pow(2).sum(dim=0).sqrt().cpu()
-        parent_norm = self.parent.detach().pow(2).sum(dim=0).sqrt().cpu()
-        pruned_children = (self.gamma_child[:, 1:] < self.prune_threshold).sum()
-        return {"gamma_child": self.gamma_child.cpu().tolist(), "gamma_parent": self.gamma_parent.cpu().tolist(),
-                "omega_child": self.omega_child.cpu().tolist(), "omega_parent": self.omega_parent.cpu().tolist(),
-                "child_norm": child_norm.tolist(), "parent_norm": parent_norm.tolist(),
-                "pruned_edges": int((self.gamma_parent < self.prune_threshold).sum()),
-                "pruned_child_groups": int(pruned_children), "mean_abs_switch": float(self.child.detach().abs().mean())}
-
-    def extra_state(self) -> dict[str, Any]:
-        return {"gamma_child": self.gamma_child, "gamma_parent": self.gamma_parent,
-                "omega_child": self.omega_child, "omega_parent": self.omega_parent}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value.clone())
-
-
-class DartsSwitchDistribution(SwitchDistribution):
-    """BayesNAS in its original space (the DARTS cells; :mod:`strategies.switch_network_darts`).
-
-    Per-cell child switches [cells, 14, 8] and parents [cells, 14]; a switch position is one
-    group *per cell type* (normal, reduction) across the cells of that type, with its own gamma
-    and omega ([2, 14, 8] and [2, 14]). The group lasso and the HARD update run per type.
-
-    **Derivation (unconfirmed: the authors chose by hand).** The DARTS space keeps exactly two
-    inputs per node, so the parent switches rank a node's incoming edges and the two with the
-    largest parent score gamma_parent * ||s_parent|| are kept (ties: the larger best child
-    score, then the lower input); on each, the op (``none`` excluded) with the largest child
-    score gamma_child * ||s_child||.
-    """
-
-    def __init__(self, cell_kinds: list[int], lr: float, momentum: float, nesterov: bool, lambda_parent: float,
-                 lambda_child: float, prune_threshold: float, switch_init: float = 1.0) -> None:
-        super().__init__(len(cell_kinds), lr, momentum, nesterov, lambda_parent, lambda_child, prune_threshold,
-                         switch_init)
-        self.cell_kinds = list(cell_kinds)
-
-    def init(self, generator: Any, device: Any, n_valid: int, shape: tuple[int, ...] = (2, 14, 8), mask: Any = None) -> None:
-        import torch
-
-        kinds, edges, ops = shape
-        self.n_valid = n_valid
-        self.params = [torch.full((self.n_cells, edges, ops), self.switch_init, device=device, requires_grad=True),
-                       torch.ones(self.n_cells, edges, device=device, requires_grad=True)]
-        self.gamma_child, self.gamma_parent = torch.ones(shape, device=device), torch.ones(kinds, edges, device=device)
-        self.omega_child, self.omega_parent = torch.ones(shape, device=device), torch.ones(kinds, edges, device=device)
-        self.optimizer = self.make_optimizer()
-        self._cells_of = [torch.tensor([c for c, k in enumerate(self.cell_kinds) if k == kind], device=device)
-                          for kind in range(kinds)]
-
-    def expected_weights(self) -> Any:
-        """Per cell type, the mean over its cells of child * parent: [2, 14, 8]."""
+        """Per cell kind, the mean over its cells of child * parent, in the space's architecture shape."""
         import torch
 
         weighted = self.child * self.parent.unsqueeze(-1)
-        return torch.stack([weighted[cells].mean(dim=0) for cells in self._cells_of])
+        return torch.stack([weighted[cells].mean(dim=0) for cells in self._cells_of]).reshape(self.shape)
 
     def regulariser(self) -> Any:
+        """The group lasso: lambda * omega_g * ||s_g||_2, summed over parent and child groups of every kind."""
         return sum(self.lambda_parent * (self.omega_parent[t] * group_norm(self.parent[cells])).sum()
                    + self.lambda_child * (self.omega_child[t] * group_norm(self.child[cells])).sum()
                    for t, cells in enumerate(self._cells_of))
 
     def update(self, h_child: Any, h_parent: Any) -> None:
+        """The HARD reweighting update from per-cell Hessian diagonals (parents first), per kind."""
         for t, cells in enumerate(self._cells_of):
             gamma_parent, omega_parent = hard_update(h_parent[cells], self.parent[cells], self.gamma_parent[t],
                                                      self.lambda_parent)
@@ -232,50 +176,57 @@ class DartsSwitchDistribution(SwitchDistribution):
             self.gamma_child[t], self.omega_child[t] = gamma_child, omega_child
 
     def _norms(self, switches: Any) -> Any:
+        """||s_g||_2 over each kind's cells: [kinds, ...]."""
         import torch
 
         return torch.stack([switches.detach()[cells].pow(2).sum(dim=0).sqrt() for cells in self._cells_of])
 
     def scores(self) -> Any:
+        """gamma_child * ||s_child|| per (kind, edge, op); ``none`` scores 0."""
         scores = self.gamma_child * self._norms(self.child)
         scores[..., NONE] = 0
         return scores
 
-    def derive_genotype(self) -> Any:
-        from spaces.darts.genotype import EDGES, GENOTYPE_OPS, N_NODES, Genotype
+    def switch_scores(self) -> SwitchScores:
+        return SwitchScores(child=self.scores().cpu(), gamma_parent=self.gamma_parent.cpu(),
+                            parent_norm=self._norms(self.parent).cpu(), prune_threshold=self.prune_threshold)
 
-        child, parent = self.scores().cpu(), (self.gamma_parent * self._norms(self.parent)).cpu()
-        cells = []
-        for t in range(2):
-            pairs = []
-            for node in range(2, 2 + N_NODES):
-                inputs = [(src, EDGES.index((node, src))) for src in range(node)]
-                ranked = sorted(inputs, key=lambda ie: (-float(parent[t, ie[1]]), -float(child[t, ie[1]].max()), ie[0]))
-                for src, e in sorted(ranked[:2]):
-                    pairs.append((GENOTYPE_OPS[int(child[t, e, 1:].argmax())], src))
-            cells.append(tuple(pairs))
-        return Genotype(cells[0], cells[1])
+    def derive_arch(self, space: Any) -> Any:
+        """The space's own switch derivation (:meth:`SwitchWalks.derive`)."""
+        return require(space, SwitchWalks).derive(self.switch_scores())
 
-    def derive(self) -> Any:
-        return self.derive_genotype()
+    def _kindless(self, value: Any) -> Any:
+        """A per-kind tensor as recorded: without the kind axis where there is one kind."""
+        return (value[0] if len(self._cells_of) == 1 else value).cpu().tolist()
 
     def describe(self) -> dict[str, Any]:
-        return {"gamma_child": self.gamma_child.cpu().tolist(), "gamma_parent": self.gamma_parent.cpu().tolist(),
-                "omega_child": self.omega_child.cpu().tolist(), "omega_parent": self.omega_parent.cpu().tolist(),
-                "child_norm": self._norms(self.child).cpu().tolist(),
-                "parent_norm": self._norms(self.parent).cpu().tolist(),
-                "pruned_child_groups": int((self.gamma_child[..., 1:] < self.prune_threshold).sum()),
-                "mean_abs_switch": float(self.child.detach().abs().mean())}
+        row = {"gamma_child": self._kindless(self.gamma_child), "gamma_parent": self._kindless(self.gamma_parent),
+               "omega_child": self._kindless(self.omega_child), "omega_parent": self._kindless(self.omega_parent),
+               "child_norm": self._kindless(self._norms(self.child)),
+               "parent_norm": self._kindless(self._norms(self.parent))}
+        if self.prunes_edges:
+            row["pruned_edges"] = int((self.gamma_parent < self.prune_threshold).sum())
+        row.update(pruned_child_groups=int((self.gamma_child[..., 1:] < self.prune_threshold).sum()),
+                   mean_abs_switch=float(self.child.detach().abs().mean()))
+        return row
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"gamma_child": self.gamma_child, "gamma_parent": self.gamma_parent,
+                "omega_child": self.omega_child, "omega_parent": self.omega_parent}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value.clone())
 
 
 @register("bayesnas")
 class BayesNAS(OneShotStrategy):
     """BayesNAS: switches with a hierarchical sparse prior, Laplace-approximated; on NB201
     (adapted, see the module docstring) and on the DARTS space (the original's cells,
-    :class:`DartsSwitchDistribution`)."""
+    per cell kind, :class:`SwitchDistribution`)."""
 
-    #: the switch walks are written for the NB201 and DARTS cells
-    spaces = ("nb201", "darts")
+    #: the switched supernet, its Hessian and the derivation come from the space; switches need unpacked rows
+    requires = (SwitchWalks, DenseEdgeRows)
 
     order = 1
     conformance_kwargs = {**TINY, "epochs": 2, "hessian_batches": 2}
@@ -283,8 +234,6 @@ class BayesNAS(OneShotStrategy):
     def __init__(self, epochs: int = 2, warmup_epochs: int = 1, lambda_parent: float = 0.01, lambda_child: float = 0.01,
                  parent_at: str = "input", output_hessian: str = "target", hessian_batches: int = 10,
                  prune_threshold: float = 1e-3, switch_init: float = 0.2, **kwargs: Any) -> None:
-        from strategies.switch_network import OUTPUT_HESSIANS, PLACEMENTS
-
         super().__init__(epochs=epochs, **kwargs)
         if not isinstance(warmup_epochs, int) or not 0 <= warmup_epochs < self.epochs:
             raise ValueError(f"warmup_epochs must be an integer in [0, epochs), got {warmup_epochs!r}")
@@ -305,23 +254,14 @@ class BayesNAS(OneShotStrategy):
         self.prune_threshold, self.switch_init = prune_threshold, switch_init
 
     def make_distribution(self) -> ArchDistribution:
-        if self.search_space.name == "darts":
-            kinds = [int(cell.reduction) for cell in self.supernet.cells]
-            return DartsSwitchDistribution(kinds, self.w_lr, self.w_momentum, self.nesterov, self.lambda_parent,
-                                           self.lambda_child, self.prune_threshold, self.switch_init)
-        return SwitchDistribution(3 * self.cells_per_stage, self.w_lr, self.w_momentum, self.nesterov,
-                                  self.lambda_parent, self.lambda_child, self.prune_threshold, self.switch_init)
+        walks = require(self.search_space, SwitchWalks)
+        return SwitchDistribution(walks.cell_kinds(self.supernet), self.w_lr, self.w_momentum, self.nesterov,
+                                  self.lambda_parent, self.lambda_child, self.prune_threshold, self.switch_init,
+                                  prunes_edges=walks.prunes_edges)
 
     def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:
-        from strategies.switch_network import SwitchedSupernet
-
         super().setup(num_classes, device, n_valid, streams)
-        if self.search_space.name == "darts":
-            from strategies.switch_network_darts import DartsSwitchedSupernet
-
-            self.switched = DartsSwitchedSupernet(self.supernet, self.parent_at)
-        else:
-            self.switched = SwitchedSupernet(self.supernet, self.parent_at)
+        self.switched = require(self.search_space, SwitchWalks).walk(self.supernet, self.parent_at)
 
     def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
         """Warm-up: weights alone on NLL. Joint: weights and switches on the cost. One train batch each."""

@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 import torch
 from torch import nn
-
-from spaces.nb201.supernet import cells_running
 
 #: ``NAS_HARNESS_CUDA_GRAPHS=0`` turns the graphs off (eager CUDA), e.g. to compare or debug
 ENV_SWITCH = "NAS_HARNESS_CUDA_GRAPHS"
@@ -62,7 +60,7 @@ class _CapturedPass:
     """Forward and backward graphs of ``net(x, weights)`` for one input signature."""
 
     def __init__(self, net: nn.Module, x: torch.Tensor, weights: torch.Tensor, param_grads: bool,
-                 cell_fn: Any = None) -> None:
+                 cell_context: Callable[[], ContextManager[None]] | None = None) -> None:
         self.params = list(net.parameters()) if param_grads else []
         self.arch = weights.requires_grad
         if not (self.arch or self.params):
@@ -76,7 +74,7 @@ class _CapturedPass:
         aliases = [p.detach().requires_grad_(param_grads) for p in net.parameters()]
         self.alias_map = dict(zip(names, aliases))
         inputs = [*aliases, self.static_w] if self.arch and param_grads else aliases if param_grads else [self.static_w]
-        with cells_running(cell_fn) if cell_fn is not None else contextlib.nullcontext():
+        with cell_context() if cell_context is not None else contextlib.nullcontext():
             self._capture(net, inputs)
         self.generation = 0
 
@@ -143,18 +141,15 @@ class GraphedSupernet:
 
     ``param_grads=False`` (a first-order architecture pass, which needs only the edge-weight
     gradient) captures a backward without the supernet's weight gradients, as eager autograd
-    would skip them. ``compile_cells`` runs the fast cells through ``torch.compile`` inside
-    the captured graphs (fused kernels).
+    would skip them. ``cell_context`` (the space's :meth:`CudaGraphCapture.compiled_cells`) is
+    entered around every capture: the space's cells then run ``torch.compile``d inside the
+    captured graphs (fused kernels).
     """
 
-    def __init__(self, net: nn.Module, compile_cells: bool = False) -> None:
+    def __init__(self, net: nn.Module, cell_context: Callable[[], ContextManager[None]] | None = None) -> None:
         self.net = net
         self._captured: dict[tuple, _CapturedPass] = {}
-        self._cell_fn = None
-        if compile_cells:
-            from spaces.nb201.supernet import fast_cell
-
-            self._cell_fn = torch.compile(fast_cell, dynamic=False)
+        self._cell_context = cell_context
 
     def __getattr__(self, name: str) -> Any:  # parameters(), state_dict(), ... of the wrapped supernet
         return getattr(self.net, name)
@@ -167,5 +162,5 @@ class GraphedSupernet:
         key = (tuple(x.shape), x.dtype, tuple(weights.shape), weights.requires_grad, param_grads, self.net.training)
         captured = self._captured.get(key)
         if captured is None:
-            captured = self._captured[key] = _CapturedPass(self.net, x, weights, param_grads, self._cell_fn)
+            captured = self._captured[key] = _CapturedPass(self.net, x, weights, param_grads, self._cell_context)
         return _Replay.apply(captured, x, weights, *captured.params)

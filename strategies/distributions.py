@@ -10,7 +10,8 @@ The loop (:mod:`strategies.oneshot`) trains supernet weights and asks an
 * the architecture step itself given a gradient closure (:meth:`arch_step`), including the
   Monte-Carlo average over ``samples`` draws (BaLeNAS's Variational Adam draws its own);
 * the expected weights for diagnostics and the Hessian probe (:meth:`expected_weights`);
-* the final cell (:meth:`derive`), an optional regulariser, an end-of-epoch hook, trajectory
+* the final cell (:meth:`derive_arch`: the space's rule on :meth:`selection_alpha`, unless the
+  distribution has its own), an optional regulariser, an end-of-epoch hook, trajectory
   fields (:meth:`describe`) and its own checkpoint state.
 
 A new method is then a subclass of a few dozen lines, not a copy of the loop. Randomness:
@@ -23,19 +24,16 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Any, Callable
 
-from spaces.nb201.codec import Arch
-
 if TYPE_CHECKING:
     import torch
 
-    from strategies.oneshot import LoopContext
+    from strategies.loop_context import LoopContext
 
-#: ``(edge weights [6, 5], chosen op per edge or None)``; ``chosen`` lets the supernet compute one op per edge
+#: ``(edge weights in the space's architecture shape, chosen op per edge or None)``; ``chosen`` lets the supernet compute one op per edge
 EdgeWeights = tuple["torch.Tensor", "list[int] | None"]
 #: computes the architecture gradient at the distribution's current sample: ``() -> (grads, valid logits)``
 GradientClosure = Callable[[], tuple[list["torch.Tensor"], "torch.Tensor"]]
 
-SHAPE = (6, 5)  # the default: NB201's six edges, five ops (``none`` included); spaces pass their own
 
 
 class ArchDistribution(abc.ABC):
@@ -51,7 +49,7 @@ class ArchDistribution(abc.ABC):
         self.mask: torch.Tensor | None = None
 
     # ---- construction -----------------------------------------------------------------------
-    def init(self, generator: torch.Generator, device: Any, n_valid: int, shape: tuple[int, ...] = SHAPE,
+    def init(self, generator: torch.Generator, device: Any, n_valid: int, shape: tuple[int, ...],
              mask: Any = None) -> None:
         """Create the parameters of the space's ``shape`` on ``device`` (1e-3 N(0,1), as DARTS) and the optimizer.
 
@@ -123,9 +121,14 @@ class ArchDistribution(abc.ABC):
 
         return torch.softmax(self.masked(self.alpha), dim=-1)
 
-    def derive(self) -> Arch:
-        """Per-edge argmax of :attr:`alpha`, ``none`` included (the NB201 protocol)."""
-        return Arch(tuple(int(i) for i in self.alpha.detach().argmax(dim=-1)))
+    def selection_alpha(self) -> torch.Tensor:
+        """The parameters a space's derivation ranks ops by (:attr:`alpha`, detached)."""
+        return self.alpha.detach()
+
+    def derive_arch(self, space: Any) -> Any:
+        """The architecture this distribution stands for in ``space``: the space's rule
+        (:meth:`spaces.base.SearchSpace.derive`), unless a distribution has its own."""
+        return space.derive(self)
 
     def describe(self) -> dict[str, Any]:
         """Fields of the epoch's trajectory row."""

@@ -20,7 +20,7 @@ Progressive variant (``progressive = true``; default off, so the plain DrNAS abo
 runs unless asked). Two stages of ``stage_epochs`` (default: the epochs split in halves, 50 + 50
 at 100 epochs):
 
-* stage 1 trains partial-channel cells (:mod:`spaces.nb201.partial_channels`): each edge's
+* stage 1 trains partial-channel cells (the space's :class:`spaces.capabilities.PartialChannels`): each edge's
   mixed op sees 1/K of its input channels, K = ``pc_k[0]`` (4), keeping ``keep_ops[0]`` ops (5:
   all of NB201's);
 * between the stages every edge keeps its ``keep_ops[1]`` (3) ops with the largest beta among
@@ -39,6 +39,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from spaces.base import Capability, DenseEdgeRows, PartialChannels, require
 from strategies.darts import TINY
 from strategies.distributions import AdamDistribution, ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
@@ -90,14 +91,14 @@ class DirichletDistribution(AdamDistribution):
                 1, self._kept_index(), concentration.gather(1, self._kept_index()))
         return concentration / concentration.sum(dim=-1, keepdim=True)
 
-    def derive(self) -> Any:
-        """argmax beta per edge over the ops still kept (all of them unless pruned)."""
+    def selection_alpha(self) -> Any:
+        """beta with the pruned ops at -inf: the space's per-edge argmax then picks among the ops
+        still kept (ties: the lower op, as argmax returns the first maximum)."""
+        beta = self.alpha.detach()
         if self.kept is None:
-            return super().derive()
-        from spaces.nb201.codec import Arch
-
-        beta = self.alpha.detach().cpu()
-        return Arch(tuple(max(ops, key=lambda o: (float(beta[e, o]), -o)) for e, ops in enumerate(self.kept)))
+            return beta
+        kept = beta.new_zeros(beta.shape, dtype=bool).scatter(1, self._kept_index(), True)
+        return beta.masked_fill(~kept, float("-inf"))
 
     def regulariser(self) -> Any:
         """KL(Dir(ELU(beta)+1) || Dir(1)) summed over edges, times ``reg_scale`` (``"kl"`` only)."""
@@ -132,7 +133,7 @@ class DrNAS(OneShotStrategy):
     order = 1
     arch_first = True
     #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
-    spaces = ("nb201", "darts")
+    requires = (DenseEdgeRows,)
     conformance_kwargs = TINY
     added_options = OneShotStrategy.added_options + (("progressive", "pc_k", "keep_ops", "stage_epochs"),)
 
@@ -162,8 +163,8 @@ class DrNAS(OneShotStrategy):
                 raise ValueError(f"{name} must be two positive integers (one per stage), got {pair!r}")
         if self.pc_k[1] > self.pc_k[0]:
             raise ValueError(f"pc_k must not grow between stages (the ops widen), got {self.pc_k!r}")
-        if self.keep_ops[0] > 5 or self.keep_ops[1] > self.keep_ops[0]:
-            raise ValueError(f"keep_ops must be at most 5 and not grow between stages, got {self.keep_ops!r}")
+        if self.keep_ops[1] > self.keep_ops[0]:
+            raise ValueError(f"keep_ops must not grow between stages, got {self.keep_ops!r}")
         if self.stage_epochs is not None and sum(self.stage_epochs) != self.epochs:
             raise ValueError(f"stage_epochs {self.stage_epochs!r} must add up to epochs = {self.epochs}")
         if self.epochs < 2 and self.stage_epochs is None:
@@ -177,18 +178,21 @@ class DrNAS(OneShotStrategy):
         decay = self.a_weight_decay if self.regulariser == "l2" else 0.0
         return DirichletDistribution(self.regulariser, self.reg_scale, self.progressive, lr=self.a_lr, weight_decay=decay)
 
-    def make_supernet(self, num_classes: int, generator: Any) -> Any:
-        from spaces.nb201.supernet import Supernet
+    def required_capabilities(self) -> tuple[type[Capability], ...]:
+        """The progressive variant also needs partial-channel cells that prune and widen."""
+        return self.requires + ((PartialChannels,) if self.progressive else ())
 
+    def make_supernet(self, num_classes: int, generator: Any) -> Any:
         if not self.progressive:
             return super().make_supernet(num_classes, generator)
-        if self.search_space.name != "nb201":
-            raise ValueError(f"progressive DrNAS (partial channels, pruning) is built for nb201 only, not space "
-                             f"{self.search_space.name!r}; set progressive = false")
-        for width in (self.channels, 2 * self.channels, 4 * self.channels):
+        partial = require(self.search_space, PartialChannels)
+        if self.keep_ops[0] > partial.n_ops:
+            raise ValueError(f"keep_ops {self.keep_ops!r} keeps more ops than an edge of space "
+                             f"{self.search_space.name!r} has ({partial.n_ops})")
+        for width in partial.stage_widths(self.channels):
             if width % self.pc_k[0] or width % self.pc_k[1]:
                 raise ValueError(f"pc_k {self.pc_k!r} must divide every stage width (channels = {self.channels})")
-        return Supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator, partial_k=self.pc_k[0])
+        return partial.make_supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator, self.pc_k[0])
 
     def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:
         super().setup(num_classes, device, n_valid, streams)
@@ -198,7 +202,7 @@ class DrNAS(OneShotStrategy):
     def _prune_to(self, keep: int, stage: int) -> None:
         """Every edge keeps its ``keep`` kept ops with the largest beta (ties: the lower op index)."""
         beta = self.distribution.alpha.detach().cpu()
-        current = self.distribution.kept or [list(range(5)) for _ in range(beta.shape[0])]
+        current = self.distribution.kept or [list(range(beta.shape[1])) for _ in range(beta.shape[0])]
         kept = [sorted(sorted(ops, key=lambda o: (-float(beta[e, o]), o))[:keep]) for e, ops in enumerate(current)]
         self.distribution.set_kept(kept, stage)
         self.supernet.prune(kept)

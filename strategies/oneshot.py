@@ -23,7 +23,9 @@ architecture noise, Hessian probe), derived from (run seed, purpose, epoch) by
 Spaces: the supernet, the architecture-parameter shape, the derivation rule and the scale
 presets (``paper``, ``cpu``, ``smoke``) all come from ``problem.space``
 (:class:`spaces.base.SearchSpace`), so the same strategies search NB201 and the DARTS space.
-A strategy that exists for one space only says so in :attr:`OneShotStrategy.spaces`.
+What a strategy needs beyond that (a switch walk, partial-channel cells) it declares in
+:attr:`strategies.base.Strategy.requires` and looks up as a capability of the space; CUDA graphs
+are used where the space provides :class:`spaces.base.CudaGraphCapture`.
 """
 from __future__ import annotations
 
@@ -40,6 +42,9 @@ from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
 from strategies.base import Strategy
 from strategies.distributions import ArchDistribution
+from strategies.loop_context import LoopContext
+
+__all__ = ["LoopContext", "NonFiniteLoss", "OneShotStrategy", "resolve_device"]
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -58,8 +63,6 @@ class OneShotStrategy(Strategy):
     #: class attributes (not hyperparameters) so that existing run keys stay as they are; DrNAS sets both
     nesterov: bool = True
     lr_schedule: str = "step"
-    #: the spaces this strategy can search (``None``: every space); others are refused with a clear error
-    spaces: tuple[str, ...] | None = None
     #: the Hessian probe's options came after records existed (strategies.base.Strategy.added_options)
     added_options = (("hessian_method", "hessian_iterations"),)
 
@@ -108,7 +111,7 @@ class OneShotStrategy(Strategy):
         from spaces.search_data import SearchData
 
         self.space = problem.space
-        self.check_space(self.space.name)
+        self.check_space(self.space)
         streams = Streams(int(rng.integers(2**63 - 1)))
         device = resolve_device(problem.device)
         self.device_used = str(device)  # the runner stamps it on the record's provenance
@@ -140,7 +143,7 @@ class OneShotStrategy(Strategy):
             self.flush_finite_checks()
             stats = totals.cpu().numpy() / max(1, data.steps_per_epoch)
             self.end_epoch(ctx, data, device)
-            arch = self.space.derive(self.distribution)
+            arch = self.distribution.derive_arch(self.space)
             row = {"epoch": epoch + 1, "genotype": arch.to_str(), "skip_connections": self.space.skip_connections(arch),
                    "train_loss": stats[0], "train_acc": 100 * stats[1], "valid_loss": stats[2], "valid_acc": 100 * stats[3],
                    "w_lr": ctx.w_lr, "epoch_wall_s": time.perf_counter() - started, **self.distribution.describe()}
@@ -154,12 +157,16 @@ class OneShotStrategy(Strategy):
             if problem.epoch_callback is not None:
                 problem.epoch_callback(epoch + 1)
         self.after_search(problem, streams, log)
-        return self.space.derive(self.distribution)
+        return self.distribution.derive_arch(self.space)
 
-    def check_space(self, space: str) -> None:
-        """Refuse a space this strategy is not built for, naming the ones it is."""
-        if self.spaces is not None and space not in self.spaces:
-            raise ValueError(f"{type(self).__name__} searches {list(self.spaces)} only, not space {space!r}")
+    def check_space(self, space: Any) -> None:
+        """Refuse a space lacking a capability this strategy requires (the config check does it
+        first; this covers a loop driven by hand), naming what is missing."""
+        from spaces.base import MissingCapability, describe_missing, missing
+
+        lacking = missing(space, self.required_capabilities())
+        if lacking:
+            raise MissingCapability(describe_missing(self.name or type(self).__name__, space.name, lacking))
 
     def begin_epoch(self, ctx: LoopContext) -> None:
         """Before the epoch's steps (progressive DrNAS changes its supernet here between stages)."""
@@ -173,10 +180,12 @@ class OneShotStrategy(Strategy):
         """Supernet, distribution and weight optimizer, each from its own random stream."""
         import torch
 
+        from spaces.base import CudaGraphCapture
         from strategies.cuda_graphs import compile_requested, graphs_enabled
 
         self.supernet = self.make_supernet(num_classes, streams.torch_generator("supernet_init")).to(device)
-        self.compiled_cells = graphs_enabled(device) and compile_requested() and getattr(self.supernet, "cuda_graphable", False)
+        self.compiled_cells = (graphs_enabled(device) and compile_requested()
+                               and self.search_space.has(CudaGraphCapture))
         self.wrap_supernet()
         self.distribution = self.make_distribution()
         self.distribution.init(streams.torch_generator("arch_init"), device, n_valid, self.search_space.arch_shape,
@@ -190,21 +199,23 @@ class OneShotStrategy(Strategy):
 
     @property
     def search_space(self) -> Any:
-        """The space being searched (NB201 for a loop driven piecewise, as some tests do)."""
+        """The space being searched (set by :meth:`search`; a loop driven piecewise sets ``space`` first)."""
         space = self.__dict__.get("space")
         if space is None:
-            from spaces import get_space
-
-            space = self.space = get_space("nb201")
+            raise RuntimeError(f"{type(self).__name__} has no space yet: set strategy.space before driving the loop "
+                               "piecewise, or call search()")
         return space
 
     def wrap_supernet(self) -> None:
         """:attr:`net`, what the training passes call: the supernet, or its CUDA-graph replays on a GPU."""
+        from spaces.base import CudaGraphCapture
         from strategies.cuda_graphs import GraphedSupernet, graphs_enabled
 
         device = next(self.supernet.parameters()).device
-        graphable = getattr(self.supernet, "cuda_graphable", False)  # the captured passes are the NB201 cells'
-        self.net = GraphedSupernet(self.supernet, self.compiled_cells) if graphs_enabled(device) and graphable else self.supernet
+        capture = self.search_space.capability(CudaGraphCapture)
+        graphed = graphs_enabled(device) and capture is not None
+        self.net = GraphedSupernet(self.supernet, capture.compiled_cells if self.compiled_cells else None) \
+            if graphed else self.supernet
         self.cuda_graphs = self.net is not self.supernet
 
     def rebuild_weight_optimizer(self, old_params: list[Any]) -> None:
@@ -372,30 +383,3 @@ def resolve_device(name: str) -> Any:
 
 def _to(batch: tuple, device: Any) -> tuple:
     return tuple(t.to(device, non_blocking=True) for t in batch)
-
-
-class LoopContext:
-    """Where the loop is: epoch, step, and the schedules that depend on them."""
-
-    def __init__(self, strategy: OneShotStrategy, epoch: int, total_steps: int, steps_per_epoch: int,
-                 streams: Streams) -> None:
-        self.strategy, self.epoch, self.step = strategy, epoch, 0
-        self.total_steps, self.steps_per_epoch, self.streams = total_steps, steps_per_epoch, streams
-
-    @property
-    def global_step(self) -> int:
-        return self.epoch * self.steps_per_epoch + self.step
-
-    @property
-    def w_lr(self) -> float:
-        """Cosine from w_lr to w_lr_min, updated every step (``lr_schedule = "step"``) or every epoch."""
-        s = self.strategy
-        if s.lr_schedule == "epoch":
-            progress = self.epoch / max(1, s.epochs)
-        else:
-            progress = self.global_step / max(1, self.total_steps)
-        return s.w_lr_min + 0.5 * (s.w_lr - s.w_lr_min) * (1 + math.cos(math.pi * progress))
-
-    @property
-    def epoch_fraction(self) -> float:
-        return self.epoch / max(1, self.strategy.epochs - 1)

@@ -1,10 +1,14 @@
 """Name -> strategy class registry, filled by ``@register`` in each strategy's own module.
 
 Built-in modules are imported lazily by name (they must not import torch at module level),
-and user strategies come in as plugins: a module name or a ``.py`` file path.
+and user strategies come in as plugins: a module name or a ``.py`` file path. A plugin file may
+register strategies, spaces (``spaces.register_space``) or both. The SHA-256 of each plugin's
+source is kept (:func:`code_digest`): a run record stores the digest of the code that made it, so
+that a re-run notices when a plugin changed instead of silently reusing its old records.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -19,6 +23,10 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "strategies.bayesnas",
 )
 T = TypeVar("T", bound=type)
+#: packages whose code is the harness's own (versioned by its code version, not hashed per record)
+OWN_PACKAGES = frozenset({"nas_core", "harness", "strategies", "spaces", "reports"})
+#: module name -> {"file", "sha256"} of every plugin loaded in this process, hashed as it was imported
+_PLUGIN_SOURCES: dict[str, dict[str, str]] = {}
 
 
 def register(name: str) -> Callable[[T], T]:
@@ -61,22 +69,48 @@ def _load_plugin(spec: str) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"plugin file {spec} not found")
         module_name = f"nas_harness_plugin_{path.stem}"
-        if module_name in sys.modules:
-            return
+        known = _PLUGIN_SOURCES.get(module_name)
+        if module_name in sys.modules and (known is None or known["sha256"] == _sha256(path)):
+            return  # loaded already, from this very code (a file edited since is loaded again)
         loader_spec = importlib.util.spec_from_file_location(module_name, path)
         assert loader_spec and loader_spec.loader
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_name] = module
+        source = path.read_bytes()
         try:
             loader_spec.loader.exec_module(module)
         except BaseException:
             del sys.modules[module_name]  # a failed plugin is not half-loaded: the next attempt runs it again
             raise
+        _PLUGIN_SOURCES[module_name] = {"file": str(path.resolve()), "sha256": hashlib.sha256(source).hexdigest()}
     else:
         try:
-            importlib.import_module(spec)
+            module = importlib.import_module(spec)
         except ModuleNotFoundError as exc:
             raise ModuleNotFoundError(f"plugin module {spec!r} could not be imported: {exc}") from None
+        file = getattr(module, "__file__", None)
+        if file and spec not in _PLUGIN_SOURCES:
+            _PLUGIN_SOURCES[spec] = {"file": str(Path(file).resolve()),
+                                     "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def code_digest(cls: type) -> dict[str, str] | None:
+    """``{"file", "sha256"}`` of the plugin source that defines ``cls`` (hashed when it was
+    loaded), or ``None`` for the harness's own classes."""
+    module = cls.__module__
+    if module.split(".")[0] in OWN_PACKAGES:
+        return None
+    known = _PLUGIN_SOURCES.get(module)
+    if known is not None:
+        return dict(known)
+    file = getattr(sys.modules.get(module), "__file__", None)  # imported some other way (a test, a notebook)
+    if not file:
+        return {"file": f"<{module}>", "sha256": "unknown"}
+    return {"file": str(Path(file).resolve()), "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
 
 
 def get(name: str) -> type:

@@ -57,13 +57,10 @@ class Selection:
         }
 
 
-def draw_cells(mu: Any, sigma: Any, generator: Any, draws: int, space: Any = None) -> list[Any]:
+def draw_cells(mu: Any, sigma: Any, generator: Any, draws: int, space: Any) -> list[Any]:
     """``draws`` cells: ``space.derive_from_alpha`` of alpha = mu + sigma eps, eps ~ N(0, I) from ``generator``."""
     import torch
 
-    from spaces import get_space
-
-    space = space or get_space("nb201")
     eps = torch.randn((draws, *mu.shape), generator=generator, dtype=mu.dtype)
     alphas = mu.unsqueeze(0) + sigma.unsqueeze(0) * eps
     return [space.derive_from_alpha(alpha) for alpha in alphas]
@@ -80,12 +77,10 @@ def best_of(cells: list[Any], scores: dict[Any, float]) -> Any:
 
 
 def select_from_distribution(mu: Any, sigma: Any, generator: Any, draws: int, proxies: list[str], ks: list[int],
-                             dataset: str, data_dir: str | None = None, space: Any = None) -> Selection:
-    from spaces import get_space
+                             dataset: str, space: Any, data_dir: str | None = None) -> Selection:
     from strategies.proxies.cache import score_archs
     from strategies.proxies.scoring import ScoringSetup
 
-    space = space or get_space("nb201")
     cells = draw_cells(mu, sigma, generator, draws, space)
     selection = Selection(draws=cells, distinct={k: len(set(cells[:k])) for k in ks})
     for proxy in proxies:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from strategies.oneshot import LoopContext, OneShotStrategy
+    from strategies.loop_context import LoopContext
 
 
-def unrolled_gradient(strategy: OneShotStrategy, train: tuple, valid: tuple,
+def unrolled_gradient(strategy: Any, train: tuple, valid: tuple,
                       ctx: LoopContext) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """``(gradient w.r.t. the distribution's parameters, valid logits at w')``."""
+    """``(gradient w.r.t. the distribution's parameters, valid logits at w')`` for the one-shot
+    ``strategy`` (:class:`strategies.oneshot.OneShotStrategy`: its distribution, supernet, passes
+    and weight-optimizer settings); typed loosely so this module does not import the loop."""
     import torch
     import torch.nn.functional as F
 

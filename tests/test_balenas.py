@@ -82,9 +82,9 @@ def test_tf_selection_draws_nested_samples_and_keeps_the_best_score():
 
     mu = torch.zeros(6, 5)
     mu[:, 3] = 0.5
-    cells = draw_cells(mu, torch.full((6, 5), 0.8), torch.Generator().manual_seed(0), 40)
+    cells = draw_cells(mu, torch.full((6, 5), 0.8), torch.Generator().manual_seed(0), 40, NB201Space())
     assert len(cells) == 40 and len(set(cells)) > 1
-    assert draw_cells(mu, torch.zeros(6, 5), torch.Generator().manual_seed(0), 5) == [Arch((3,) * 6)] * 5
+    assert draw_cells(mu, torch.zeros(6, 5), torch.Generator().manual_seed(0), 5, NB201Space()) == [Arch((3,) * 6)] * 5
     scores = {a: float(a.count("nor_conv_3x3")) for a in cells}
     scores[cells[0]] = float("nan")  # a NaN score never wins
     best = best_of(cells[:10], scores)

@@ -11,7 +11,8 @@ from harness.seeding import numpy_rng
 from nas_core.problem import Budget, Problem, SearchLog
 from spaces.nb201.space import NB201Space
 from spaces.nb201.supernet import Supernet
-from strategies import switch_network as sn
+from spaces import switched as sn
+from spaces.nb201.switches import SwitchedSupernet
 from strategies.bayesnas import SwitchDistribution, hard_update
 from strategies.registry import get
 
@@ -72,7 +73,7 @@ def test_closed_form_on_the_supernet_tracks_autograds_gauss_newton_diagonal(seed
     rank correlation was -0.12 and 0.26 in the two configurations measured: the method's
     Gauss-Newton step discards those terms.)"""
     net = Supernet(10, 4, 1, "plain", torch.Generator().manual_seed(seed)).double()
-    switched = sn.SwitchedSupernet(net, "input")
+    switched = SwitchedSupernet(net, "input")
     gen = torch.Generator().manual_seed(seed + 100)
     batch = 16
     x = torch.randn(batch, 3, 8, 8, generator=gen, dtype=torch.float64)
@@ -97,10 +98,10 @@ def test_switched_walk_with_uniform_switches_is_the_darts_supernet():
     net = Supernet(10, 4, 1, "plain", torch.Generator().manual_seed(0))
     x = torch.randn(8, 3, 8, 8)
     weights = torch.softmax(torch.randn(6, 5), -1)
-    switched = sn.SwitchedSupernet(net, "input")(x, weights.expand(3, 6, 5), torch.ones(3, 6))
+    switched = SwitchedSupernet(net, "input")(x, weights.expand(3, 6, 5), torch.ones(3, 6))
     assert torch.allclose(switched, net(x, weights), atol=1e-5)
     with pytest.raises(ValueError, match="parent_at"):
-        sn.SwitchedSupernet(net, "middle")
+        SwitchedSupernet(net, "middle")
 
 
 def test_hard_update_follows_the_formulas():
@@ -120,9 +121,9 @@ def test_hard_update_follows_the_formulas():
 
 
 def _distribution() -> SwitchDistribution:
-    dist = SwitchDistribution(n_cells=3, lr=0.1, momentum=0.9, nesterov=True, lambda_parent=0.01, lambda_child=0.01,
-                              prune_threshold=1e-3)
-    dist.init(torch.Generator(), "cpu", 100)
+    dist = SwitchDistribution([0, 0, 0], lr=0.1, momentum=0.9, nesterov=True, lambda_parent=0.01, lambda_child=0.01,
+                              prune_threshold=1e-3, prunes_edges=True)
+    dist.init(torch.Generator(), "cpu", 100, NB201Space.arch_shape)
     return dist
 
 
@@ -130,13 +131,13 @@ def test_a_parent_whose_gamma_is_driven_to_zero_derives_none():
     dist = _distribution()
     with torch.no_grad():
         dist.child[:, :, 3] = 0.5  # nor_conv_3x3 strongest on every edge
-    assert dist.derive().ops == (3,) * 6
+    assert dist.derive_arch(NB201Space()).ops == (3,) * 6
     h_child, h_parent = torch.full((3, 6, 5), 0.01), torch.full((3, 6), 0.01)
     with torch.no_grad():
         dist.parent[:, 2] = 0.0  # edge 2's parent switch off in every cell: ||s|| = 0 -> gamma 0
     dist.update(h_child, h_parent)
-    assert float(dist.gamma_parent[2]) == 0 and torch.all(dist.gamma_child[2] == 0)
-    ops = dist.derive().ops
+    assert float(dist.gamma_parent[0, 2]) == 0 and torch.all(dist.gamma_child[0, 2] == 0)  # one cell kind on NB201
+    ops = dist.derive_arch(NB201Space()).ops
     assert ops[2] == 0 and all(op == 3 for i, op in enumerate(ops) if i != 2)
 
 
@@ -161,7 +162,7 @@ def test_bayesnas_warms_up_then_updates_and_logs_gamma(image_data_dir):
     assert first["mean_abs_switch"] == pytest.approx(0.2)  # switches fixed during warm-up
     assert last["mean_abs_switch"] != pytest.approx(0.2)
     assert all(np.isfinite(r["hessian_eigenvalue"]) for r in log.rows)
-    assert arch == strategy.distribution.derive()
+    assert arch == strategy.distribution.derive_arch(strategy.space)
     assert {"child_norm", "parent_norm", "omega_child", "pruned_edges"} <= set(last)
 
 

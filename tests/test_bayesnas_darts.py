@@ -8,8 +8,8 @@ from scipy.stats import spearmanr
 
 from spaces.darts.genotype import EDGES, Genotype
 from spaces.darts.supernet import DartsSupernet
-from strategies import switch_network as sn
-from strategies import switch_network_darts as snd
+from spaces import switched as sn
+from spaces.darts import switches as snd
 
 
 def squared_jacobian_rule(layer, a: torch.Tensor) -> torch.Tensor:
@@ -44,8 +44,8 @@ def test_the_grouped_dilated_conv_and_factorized_reduction_rules_are_the_squared
     fr = FactorizedReduce(4, 4, affine=False).double()
     linear_part = lambda x: torch.cat([fr.conv_1(x), fr.conv_2(x[:, :, 1:, 1:])], dim=1)  # noqa: E731
     expected, q = squared_jacobian_rule(linear_part, torch.relu(a))
-    both = snd.cat([snd._conv(fr.conv_1, (torch.relu(a), q)),
-                    snd._conv(fr.conv_2, (torch.relu(a)[:, :, 1:, 1:], q[:, :, 1:, 1:]))])
+    both = snd.cat([sn.module_conv(fr.conv_1, (torch.relu(a), q)),
+                    sn.module_conv(fr.conv_2, (torch.relu(a)[:, :, 1:, 1:], q[:, :, 1:, 1:]))])
     assert torch.allclose(both[1], expected, atol=1e-12)
 
 
@@ -90,9 +90,9 @@ def test_the_closed_form_on_the_darts_supernet_is_a_positive_surrogate_of_the_ga
 
 
 def _distribution():
-    from strategies.bayesnas import DartsSwitchDistribution
+    from strategies.bayesnas import SwitchDistribution
 
-    dist = DartsSwitchDistribution([0, 1, 0, 1, 0], 0.025, 0.9, True, 0.01, 0.01, 1e-3, 1.0)
+    dist = SwitchDistribution([0, 1, 0, 1, 0], 0.025, 0.9, True, 0.01, 0.01, 1e-3, 1.0)
     dist.init(None, "cpu", 100, (2, 14, 8))
     return dist
 
@@ -126,7 +126,9 @@ def test_the_derivation_keeps_the_two_strongest_parents_per_node_and_the_best_ch
             dist.gamma_child[0, EDGES.index((node, a)), 4] = 3.0  # sep_conv_3x3
             dist.gamma_child[0, EDGES.index((node, b)), 0] = 9.0  # none: never chosen
             dist.gamma_child[0, EDGES.index((node, b)), 3] = 2.0  # skip_connect
-    genotype = dist.derive_genotype()
+    from spaces import get_space
+
+    genotype = dist.derive_arch(get_space("darts"))
     assert isinstance(genotype, Genotype)
     assert genotype.node_inputs("normal") == [(0, 1), (0, 2), (1, 3), (2, 4)]
     assert [op for op, _ in genotype.normal].count("sep_conv_3x3") == 4

@@ -106,12 +106,13 @@ def test_proxies_correlate_writes_tables_and_figures(tmp_path, capsys, synthetic
 
     from conftest import synthetic_accuracy
     from spaces.nb201.codec import Arch
+    from spaces.nb201.capabilities import NB201ProxyIndex as Index
     from strategies.proxies.cache import save_scores
     from strategies.proxies.scoring import ScoringSetup
 
     ops = np.array([Arch.from_lex_index(i).ops for i in range(15625)])
     noisy = synthetic_accuracy(ops) + np.random.default_rng(0).normal(0, 2, 15625)
-    save_scores(ScoringSetup("synflow", "cifar10"), 10.0 ** (noisy / 10), {}, tmp_path)
+    save_scores(ScoringSetup("synflow", "cifar10"), Index(), 10.0 ** (noisy / 10), {}, tmp_path)
     out_dir = tmp_path / "corr"
     assert main(["proxies", "correlate", "--proxies", "synflow", "--datasets", "cifar10", "--no-compute",
                  "--scores-dir", str(tmp_path), "--out-dir", str(out_dir), "--data-dir", str(synthetic_data_dir)]) == 0

@@ -35,11 +35,13 @@ def test_nan_scores_are_dropped_and_counted():
 def test_synflow_ranks_real_cells_like_accuracy(real_table):
     """On 300 real cells synflow's Spearman rho with CIFAR-10 test accuracy is above 0.6."""
     from spaces.nb201.codec import Arch
-    from strategies.proxies.cache import sample_lex_indices
+    from spaces.nb201.capabilities import NB201ProxyIndex
+    from strategies.proxies.cache import sample_indices
     from strategies.proxies.scoring import CellScorer, ScoringSetup
 
-    lex = sample_lex_indices(300, seed=0)
-    scorer = CellScorer(ScoringSetup("synflow", "cifar10"))
+    INDEX = NB201ProxyIndex()
+    lex = sample_indices(300, INDEX, seed=0)
+    scorer = CellScorer(ScoringSetup("synflow", "cifar10"), INDEX)
     scores = np.array([scorer.score(Arch.from_lex_index(int(i))) for i in lex])
     test_acc = real_table.column("cifar10", "test")[real_table.indices_of([Arch.from_lex_index(int(i)) for i in lex])]
     rho = rank_metrics(scores, test_acc)["spearman_rho"]

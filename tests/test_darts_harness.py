@@ -226,11 +226,13 @@ def test_a_darts_space_search_resumes_to_the_uninterrupted_result(tmp_path, dart
     assert strip(resumed_rows) == strip(rows)
 
 
-def test_progressive_drnas_refuses_the_darts_space_clearly(tmp_path, darts_data_dir):
-    summary, records = _run(tmp_path, darts_data_dir, [{"name": "drnas", **TINY, "progressive": True,
-                                                        "stage_epochs": [1, 1]}], seeds=[0])
-    (record,) = records.values()
-    assert record["status"] == "failed" and "progressive DrNAS (partial channels, pruning) is built for nb201" in record["error"]
+def test_progressive_drnas_is_refused_before_running_naming_the_missing_capability(tmp_path, darts_data_dir):
+    from harness.config import ConfigError
+
+    with pytest.raises(ConfigError, match="drnas needs what space 'darts' does not provide: PartialChannels"):
+        _run(tmp_path, darts_data_dir, [{"name": "drnas", **TINY, "progressive": True, "stage_epochs": [1, 1]}],
+             seeds=[0])
+    assert not (tmp_path / "results").exists()  # nothing ran, nothing was written
 
 
 def test_bayesnas_searches_the_darts_space_with_per_cell_type_switch_groups(tmp_path, darts_data_dir):

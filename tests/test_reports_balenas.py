@@ -40,7 +40,7 @@ def test_each_selection_is_a_row_with_its_paper_row(tmp_path):
     assert "BaLeNAS (2nd) (Table 1), paper" in names and "BaLeNAS-TF (Table 1), paper" in names
     assert "BaLeNAS with SNIP, K = 10 (Table 4), paper" in names
     assert "BaLeNAS with SynFlow, K = 10 (Table 4), paper" in names
-    text = to_markdown(datasets, rows, "t")
+    text = to_markdown(datasets, rows, "t", "Accuracy (%) of the final cell at 200 epochs")
     assert "94.33 ± 0.03" in text and "93.50 ± 0.50" in text  # paper BaLeNAS-TF beside the measured mean ± std
 
 
@@ -74,7 +74,7 @@ def test_drnas_row_and_bayesnas_sparsity(tmp_path):
     write_record(tmp_path, drnas)
     datasets, rows = summary_rows(load_runs(tmp_path))
     assert "DrNAS (Table 1), paper" in [r.name for r in rows]
-    assert "94.36" in to_markdown(datasets, rows, "t")
+    assert "94.36" in to_markdown(datasets, rows, "t", "Accuracy (%) of the final cell at 200 epochs")
     bayes = record(0, {}, strategy="bayesnas", label="bayesnas")
     bayes["trajectory"][-1].update(
         genotype="|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|",

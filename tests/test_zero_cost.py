@@ -6,10 +6,13 @@ import pytest
 
 from nas_core.problem import Budget, Problem, SearchLog
 from harness.seeding import numpy_rng
+from spaces.nb201.capabilities import NB201ProxyIndex
 from spaces.nb201.space import NB201Space
 from strategies.proxies.cache import save_scores
 from strategies.proxies.scoring import ScoringSetup
 from strategies.zero_cost import ZeroCostNAS
+
+INDEX = NB201ProxyIndex()
 
 
 def run(strategy, seed=0, dataset="cifar10"):
@@ -23,7 +26,7 @@ def fake_cache(monkeypatch, tmp_path):
     """A whole-space synflow cache with known scores (the lexicographic index itself)."""
     monkeypatch.setenv("NAS_HARNESS_SCORES", str(tmp_path))
     scores = np.arange(15625, dtype=float)
-    save_scores(ScoringSetup("synflow", "cifar10"), scores, {})
+    save_scores(ScoringSetup("synflow", "cifar10"), INDEX, scores, {})
     return scores
 
 
@@ -42,7 +45,7 @@ def test_nan_scores_never_win(monkeypatch):
         def score(self, arch):
             return float("nan") if arch.lex_index % 2 else float(arch.lex_index)
 
-    monkeypatch.setattr(cache, "scorer_for", lambda setup: OddCellsAreNaN())
+    monkeypatch.setattr(cache, "scorer_for", lambda setup, index: OddCellsAreNaN())
     for seed in range(5):
         arch, log = run(ZeroCostNAS(k=20), seed=seed)
         assert arch.lex_index % 2 == 0 and any(np.isnan(r["proxy_score"]) for r in log.rows)
@@ -58,7 +61,7 @@ def test_computes_scores_when_nothing_is_cached():
     assert all(np.isfinite(r["proxy_score"]) for r in log.rows)
     from strategies.proxies.scoring import CellScorer
 
-    assert CellScorer(ScoringSetup("synflow", "ImageNet16-120")).score(arch) == max(r["proxy_score"] for r in log.rows)
+    assert CellScorer(ScoringSetup("synflow", "ImageNet16-120"), INDEX).score(arch) == max(r["proxy_score"] for r in log.rows)
 
 
 def test_bad_hyperparameters_are_rejected():

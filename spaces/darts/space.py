@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from spaces.base import Benchmark, SearchSpace
+from spaces import register_space
+from spaces.base import Benchmark, Capability, SearchSpace
 from spaces.darts import genotype as _genotype
 from spaces.darts.benchmark import DATASETS
 from spaces.darts.genotype import EDGES, OPS, Genotype
@@ -44,11 +45,14 @@ SCALES: dict[str, dict[str, Any]] = {
 }
 
 
+@register_space("darts")
 class DartsSpace(SearchSpace):
     """The DARTS cell space (normal + reduction cell, 4 nodes, 8 ops), about 10^18 genotypes."""
 
     name = "darts"
     benchmark_name = "NAS-Bench-301 surrogate (YAHPO Gym v2, ONNX; predicted validation accuracy)"
+    measure = ("NAS-Bench-301 surrogate-predicted validation accuracy (%) of the final genotype at epoch 98 (not a "
+               "measured accuracy; the surrogate has no test split, hence '–')")
     datasets = DATASETS
     fidelities = (FINAL_EPOCH,)
     default_epochs = FINAL_EPOCH
@@ -80,12 +84,14 @@ class DartsSpace(SearchSpace):
 
         return DartsSupernet(num_classes, channels, 3 * cells_per_stage + 2, generator=generator, impl=impl)
 
+    def capabilities(self) -> tuple[Capability, ...]:
+        from spaces.darts.capabilities import darts_capabilities
+
+        return darts_capabilities()
+
     def derive(self, distribution: Any) -> Genotype:
-        """The standard DARTS rule on the distribution's expected edge weights, or the
-        distribution's own DARTS-space rule where it has one (BayesNAS's switch scores)."""
-        own = getattr(distribution, "derive_genotype", None)
-        if own is not None:
-            return own()
+        """The standard DARTS rule on the distribution's expected edge weights (BayesNAS derives
+        through its switch walk instead)."""
         weights = distribution.expected_weights().detach().cpu().numpy()
         return _genotype.derive(weights[0], weights[1])
 
@@ -105,6 +111,15 @@ class DartsSpace(SearchSpace):
     def skip_connections(self, arch: Genotype) -> int:
         """Skip connections in the *normal* cell (of its 8 ops): the paper's Figure 2 for this space."""
         return sum(op == "skip_connect" for op, _ in arch.normal)
+
+    def data_status(self, data_dir: str | None = None) -> list[str]:
+        from nas_core.paths import DataNotFoundError
+        from spaces.darts.nb301 import locate
+
+        try:
+            return [f"nb301 surrogate:      {locate(data_dir)}"]
+        except DataNotFoundError as exc:
+            return [f"nb301 surrogate:      not found ({str(exc).splitlines()[0]})"]
 
     def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
         from spaces.darts.benchmark import NB301Benchmark

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from spaces import register_space
 from spaces.base import Benchmark, ProxiesUnavailable, SearchSpace
 from spaces.nb1shot1 import cells as _cells
 from spaces.nb1shot1.cells import OPS, Cell
@@ -41,6 +42,10 @@ SCALES: dict[str, dict[str, Any]] = {
 
 class NB1shot1Space(SearchSpace):
     """One of the three NAS-Bench-1shot1 spaces (subclasses fix the number)."""
+
+    measure = ("NAS-Bench-101 accuracy (%) of the final cell at 108 epochs, from the NB101 data found "
+               "(the record's accuracy_source); '(k of n)': only k seeds' cells are in that data, the "
+               "others are missing with the reason in their record")
 
     number: int
     datasets = ("cifar10",)
@@ -98,19 +103,27 @@ class NB1shot1Space(SearchSpace):
         """NB101 cells have no skip-connection op: the collapse diagnostic does not apply."""
         return None
 
+    def data_status(self, data_dir: str | None = None) -> list[str]:
+        from spaces.nb1shot1.benchmark import open_nb101
+
+        return [f"nb101 (nb1shot1-*):   {open_nb101('auto', data_dir)[1]}"]
+
     def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
         from spaces.nb1shot1.benchmark import NB1shot1Benchmark
 
         return NB1shot1Benchmark(choice, data_dir, self.number)
 
 
+@register_space("nb1shot1-1")
 class Space1(NB1shot1Space):
     number = 1
 
 
+@register_space("nb1shot1-2")
 class Space2(NB1shot1Space):
     number = 2
 
 
+@register_space("nb1shot1-3")
 class Space3(NB1shot1Space):
     number = 3

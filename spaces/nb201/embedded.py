@@ -40,8 +40,8 @@ def build_embedded(nb201_dir: Path, dest: Path = EMBEDDED_TABLE) -> Path:
     """Import the CSVs in ``nb201_dir`` and write the embedded table to ``dest``."""
     import time
 
-    from spaces.nb201.importers import import_csvs
-    from spaces.nb201.table import N_CELLS, SCHEMA_VERSION
+    from spaces.nb201.codec import N_CELLS
+    from spaces.nb201.importers import SCHEMA_VERSION, import_csvs
 
     columns, provenance = import_csvs(Path(nb201_dir))
     header: dict[str, Any] = {

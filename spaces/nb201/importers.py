@@ -29,6 +29,8 @@ from spaces.nb201.codec import N_CELLS, Arch
 
 DATASETS: tuple[str, ...] = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 MAIN_CSV = "nb201_nats_tss_200ep.csv"
+#: version of the column layout the importers produce (a compact table file stores it and is refused when it differs)
+SCHEMA_VERSION = 1
 OPTIONAL_CSVS = ("nb201_v1_cifar10_naswot.csv", "nb201_12ep_minibench.csv", "nb201_latency_help.csv")
 
 # (column in the compact table) <- (csv file, csv column)

@@ -18,7 +18,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from spaces.base import SearchSpace
+from spaces import register_space
+from spaces.base import Capability, SearchSpace
 from spaces.nb201 import canonical as _canonical
 from spaces.nb201 import codec
 from spaces.nb201.importers import DATASETS
@@ -30,11 +31,13 @@ SCALES: dict[str, dict[str, Any]] = {
 }
 
 
+@register_space("nb201")
 class NB201Space(SearchSpace):
     """The 5^6 = 15,625 cells of NAS-Bench-201."""
 
     name = "nb201"
     benchmark_name = "NAS-Bench-201 table (tabular)"
+    measure = "Accuracy (%) of the final cell at 200 epochs"
     datasets = tuple(DATASETS)
     fidelities = (200, 12)
     default_epochs = 200
@@ -77,15 +80,19 @@ class NB201Space(SearchSpace):
         return Supernet(num_classes, channels, cells_per_stage, impl, generator)
 
     def derive(self, distribution: Any) -> codec.Arch:
-        """The distribution's own NB201 rule: per-edge argmax, ``none`` included (BayesNAS and
-        progressive DrNAS refine it)."""
-        return distribution.derive()
+        """The NB201 rule: per-edge argmax of the distribution's selection parameters, ``none``
+        included (progressive DrNAS leaves its pruned ops out of them; BayesNAS derives through
+        its switch walk instead)."""
+        return self.derive_from_alpha(distribution.selection_alpha())
 
     def derive_from_alpha(self, alpha: Any) -> codec.Arch:
         """Per-edge argmax, ``none`` included."""
         return codec.Arch(tuple(int(i) for i in alpha.argmax(dim=-1)))
 
-    has_proxy_cache = True
+    def capabilities(self) -> tuple[Capability, ...]:
+        from spaces.nb201.capabilities import nb201_capabilities
+
+        return nb201_capabilities()
 
     def proxy_network(self, arch: codec.Arch, init_seed: int, num_classes: int) -> Any:
         """The NB201 scoring network (C=16, N=5) of ALGORITHMS.md "Zero-cost proxies"."""
@@ -94,6 +101,27 @@ class NB201Space(SearchSpace):
         return build_proxy_network(arch, num_classes, init_seed)
 
     # ---- benchmark --------------------------------------------------------------------------
+    def population(self, datasets: list[str], data_dir: str | None = None) -> dict[str, tuple[Any, Any]]:
+        from spaces.nb201.table import load_table
+
+        table = load_table(data_dir)
+        return {d: (table.column(d, "valid"), table.column(d, "test")) for d in datasets}
+
+    def data_status(self, data_dir: str | None = None) -> list[str]:
+        from nas_core.paths import DataNotFoundError, resolve_data_dir
+        from spaces.nb201.importers import MAIN_CSV
+        from spaces.nb201.table import tables_dir
+        from spaces.tablefile import SUFFIX
+
+        tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
+        lines = [f"nb201 imported tables: {', '.join(map(str, tables)) or 'none yet (built on first use)'}"]
+        try:
+            csv = resolve_data_dir(data_dir) / "nb201" / MAIN_CSV
+            lines.append(f"nb201 source CSVs:    {csv.parent if csv.is_file() else 'not found in ' + str(csv.parent)}")
+        except DataNotFoundError as exc:
+            lines.append(f"nb201 source CSVs:    not found ({str(exc).splitlines()[0]})")
+        return lines
+
     def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Any:
         """The NB201 table: found by the data search (``auto``) or the package's embedded one."""
         from spaces.nb201.table import load_table

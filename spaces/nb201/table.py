@@ -26,11 +26,11 @@ import numpy as np
 from nas_core.paths import ENV_DATA, DataNotFoundError, cache_dir, resolve_data_dir
 from spaces.base import Benchmark
 from spaces.nb201.codec import N_CELLS, Arch
-from spaces.nb201.importers import DATASETS, MAIN_CSV, import_csvs
+from spaces.nb201.embedded import EMBEDDED_TABLE
+from spaces.nb201.importers import DATASETS, MAIN_CSV, SCHEMA_VERSION, import_csvs
 from nas_core.splits import Split
 from spaces.tablefile import SUFFIX, read_table, write_table
 
-SCHEMA_VERSION = 1
 EPOCHS: tuple[int, ...] = (200, 12)
 
 
@@ -269,7 +269,6 @@ def locate_table(data_dir: str | Path | None = None) -> Path:
     imported = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
     if imported:
         return imported[-1]
-    from spaces.nb201.embedded import EMBEDDED_TABLE
 
     if EMBEDDED_TABLE.is_file():  # the last fallback: the compact table shipped in the package
         return EMBEDDED_TABLE

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from strategies.proxies.registry import proxy
+from strategies.proxies.spec import proxy
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 

@@ -6,41 +6,16 @@ is better** (the score is stated as the quantity the zero-cost paper ranks by, e
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from strategies.proxies.spec import PROXIES, ProxySpec, ScoreFn, proxy
 
-ScoreFn = Callable[[Any, tuple[Any, Any]], float]
-
-
-@dataclass(frozen=True)
-class ProxySpec:
-    name: str
-    fn: ScoreFn
-    needs_data: bool
-    #: cells equal under :func:`spaces.nb201.canonical.pruned` score identically for this proxy
-    pruned_invariant: bool
-    description: str
-
-
-_PROXIES: dict[str, ProxySpec] = {}
-
-
-def proxy(name: str, needs_data: bool = True, pruned_invariant: bool = True) -> Callable[[ScoreFn], ScoreFn]:
-    def decorate(fn: ScoreFn) -> ScoreFn:
-        if name in _PROXIES and _PROXIES[name].fn.__qualname__ != fn.__qualname__:
-            raise ValueError(f"proxy {name!r} is already registered")
-        doc = (fn.__doc__ or "").strip().splitlines()
-        _PROXIES[name] = ProxySpec(name, fn, needs_data, pruned_invariant, doc[0] if doc else "")
-        return fn
-
-    return decorate
+__all__ = ["ProxySpec", "ScoreFn", "get_proxy", "proxy", "proxy_names"]
 
 
 def get_proxy(name: str) -> ProxySpec:
     import strategies.proxies.measures  # noqa: F401  (registers the built-in proxies)
 
     try:
-        return _PROXIES[name]
+        return PROXIES[name]
     except KeyError:
         raise KeyError(f"unknown proxy {name!r}; registered proxies: {proxy_names()}") from None
 
@@ -48,4 +23,4 @@ def get_proxy(name: str) -> ProxySpec:
 def proxy_names() -> list[str]:
     import strategies.proxies.measures  # noqa: F401
 
-    return sorted(_PROXIES)
+    return sorted(PROXIES)

@@ -1,14 +1,15 @@
-"""Score NB201 cells with a proxy: the straightforward reference and the fast path.
+"""Score the cells of an indexed space with a proxy: the straightforward reference and the fast path.
 
-Both build the same network: ``build_proxy_network(arch, classes, init_seed)`` instantiates
-every op on every edge, so under one seed each (cell, edge, op) position gets the same initial
-weights whatever the arch. That makes one network (or one synflow copy) serve every cell:
+Both build the same network, the space's :meth:`spaces.base.ProxyIndex.scoring_network` (NB201:
+every op instantiated on every edge, so under one seed each (cell, edge, op) position gets the
+same initial weights whatever the arch). That makes one network (or one synflow copy) serve
+every cell:
 
 * :func:`reference_score` -- what the reference code does per cell: build the network, run
   the proxy (for synflow: deep-copy, strip BN, |.|, float64, forward/backward);
 * :class:`CellScorer` -- builds the network once and switches its arch per cell; synflow's
-  float64 |.| copy is made once too. Cells are scored as :func:`pruned` (dead edges set to
-  ``none``), which changes no score of a pruned-invariant proxy and skips dead work.
+  float64 |.| copy is made once too. Cells are scored as their scoring key (NB201: dead edges
+  set to ``none``), which changes no score of a pruned-invariant proxy and skips dead work.
 """
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ from typing import Any
 
 import torch
 
+from spaces.base import ProxyIndex
 from spaces.datasets import dataset_info
-from spaces.nb201.canonical import pruned
-from spaces.nb201.codec import Arch
 from strategies.proxies.registry import get_proxy
 
 #: bump when a proxy's computation changes: it is part of every score-cache key
@@ -37,9 +37,9 @@ class ScoringSetup:
     batch_seed: int = 0
     batch_size: int = 64
     data_dir: str | None = None
-    #: network size; the defaults are the NB201 scoring network (C=16, N=5)
-    channels: int = 16
-    cells_per_stage: int = 5
+    #: network size; ``None``: the space's scoring network default (ProxyIndex.default_size)
+    channels: int | None = None
+    cells_per_stage: int | None = None
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -50,11 +50,18 @@ class ScoringSetup:
     def num_classes(self) -> int:
         return dataset_info(self.dataset).num_classes
 
-    def cache_name(self) -> str:
-        """Cache file name: proxy, dataset, input shape, seeds, batch size, scoring version."""
+    def network_size(self, index: ProxyIndex) -> tuple[int, int]:
+        """(channels, cells per stage) of the scoring network: the setup's, else the space's default."""
+        channels, cells = index.default_size
+        return (self.channels or channels, self.cells_per_stage or cells)
+
+    def cache_name(self, index: ProxyIndex) -> str:
+        """Cache file name: proxy, dataset, input shape, seeds, batch size, scoring version (and the
+        network size where it is not the space's default)."""
         shape = "x".join(map(str, self.input_shape))
         batch = f"__b{self.batch_seed}-{self.batch_size}" if get_proxy(self.proxy).needs_data else ""
-        size = "" if (self.channels, self.cells_per_stage) == (16, 5) else f"__C{self.channels}N{self.cells_per_stage}"
+        channels, cells = self.network_size(index)
+        size = "" if (channels, cells) == tuple(index.default_size) else f"__C{channels}N{cells}"
         return f"{self.proxy}__{self.dataset}__{shape}{size}__i{self.init_seed}{batch}__v{SCORING_VERSION}"
 
 
@@ -72,25 +79,21 @@ def _cached_batch(dataset: str, batch_size: int, seed: int, data_dir: str | None
     return fixed_batch("cifar10" if dataset == "cifar10-valid" else dataset, batch_size, seed, data_dir)
 
 
-def reference_score(arch: Arch, setup: ScoringSetup) -> float:
+def reference_score(arch: Any, setup: ScoringSetup, index: ProxyIndex) -> float:
     """One cell at a time, from scratch, exactly as the reference pipeline does."""
-    from spaces.nb201.network import build_proxy_network
-
-    network = build_proxy_network(arch, setup.num_classes, setup.init_seed, setup.channels, setup.cells_per_stage)
+    network = index.scoring_network(arch, setup.num_classes, setup.init_seed, *setup.network_size(index))
     return get_proxy(setup.proxy).fn(network, proxy_batch(setup))
 
 
 class CellScorer:
     """Scores many cells of one setup, reusing one network (and one synflow copy)."""
 
-    def __init__(self, setup: ScoringSetup) -> None:
-        from spaces.nb201.network import build_proxy_network
-
-        self.setup = setup
+    def __init__(self, setup: ScoringSetup, index: ProxyIndex) -> None:
+        self.setup, self.index = setup, index
         self.spec = get_proxy(setup.proxy)
         self.batch = proxy_batch(setup)
-        self.network = build_proxy_network(Arch((0,) * 6), setup.num_classes, setup.init_seed, setup.channels,
-                                           setup.cells_per_stage)
+        self.network = index.scoring_network(index.arch_of(0), setup.num_classes, setup.init_seed,
+                                             *setup.network_size(index))
         self._synflow: Any = None
         if setup.proxy == "synflow":
             from strategies.proxies.measures import scored_layers, synflow_copy
@@ -99,18 +102,18 @@ class CellScorer:
             self._synflow_weights = [m.weight for m in scored_layers(self._synflow)]
             self._ones = torch.ones((1, *setup.input_shape), dtype=torch.float64)
 
-    def key_of(self, arch: Arch) -> Arch:
-        """The cell actually scored: ``pruned(arch)`` for pruned-invariant proxies."""
-        return pruned(arch) if self.spec.pruned_invariant else arch
+    def key_of(self, arch: Any) -> Any:
+        """The cell actually scored: the index's scoring key for pruned-invariant proxies."""
+        return self.index.scoring_key(arch) if self.spec.pruned_invariant else arch
 
-    def score(self, arch: Arch) -> float:
+    def score(self, arch: Any) -> float:
         arch = self.key_of(arch)
         if self._synflow is not None:
             return self._fast_synflow(arch)
         self.network.set_arch(arch)
         return self.spec.fn(self.network, self.batch)
 
-    def _fast_synflow(self, arch: Arch) -> float:
+    def _fast_synflow(self, arch: Any) -> float:
         self._synflow.set_arch(arch)
         output = self._synflow(self._ones).sum()
         grads = torch.autograd.grad(output, self._synflow_weights, allow_unused=True)

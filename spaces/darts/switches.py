@@ -8,7 +8,7 @@ walk reuses the parameters of :class:`spaces.darts.supernet.DartsSupernet` op by
 form), with batch-statistics BN as the supernet.
 
 The Gauss-Newton diagonal is carried alongside the activations exactly as on NB201
-(:mod:`strategies.switch_network`): every linear map squared, every ReLU replaced by its
+(:mod:`spaces.switched`): every linear map squared, every ReLU replaced by its
 derivative, every BN by gamma^2 / var, and each switch injecting ``u * x^2`` for a zero dummy
 ``u``. The DARTS ops add three rules: a *max* pool routes q from the argmax position of each
 window (the derivative of max is a selector); a strided average pool (``count_include_pad =
@@ -24,7 +24,7 @@ from torch import nn
 from spaces.darts.genotype import CONCAT, EDGES, OPS
 from spaces.darts.network import FactorizedReduce
 from spaces.darts.supernet import DartsSupernet, SearchCell
-from strategies.switch_network import Pair, SwitchWalk, add, batch_norm, conv, global_mean, linear, relu
+from spaces.switched import Pair, SwitchWalk, add, global_mean, linear, module_bn, module_conv, relu
 
 
 def cat(pairs: list[Pair]) -> Pair:
@@ -52,23 +52,15 @@ def avg_pool_3x3(x: Pair, stride: int) -> Pair:
     return out, F.avg_pool2d(q, 3, stride, 1, count_include_pad=False) / count
 
 
-def _bn(module: nn.BatchNorm2d, x: Pair) -> Pair:
-    return batch_norm(x, module.weight, module.bias, module.eps)
-
-
-def _conv(module: nn.Conv2d, x: Pair) -> Pair:
-    return conv(x, module.weight, module.bias, module.stride[0], module.padding[0], module.dilation[0], module.groups)
-
-
 def _sequential(module: nn.Module, x: Pair) -> Pair:
     """ReLU / Conv2d / BatchNorm2d chains and the DilConv / SepConv / ReLUConvBN built of them."""
     for layer in module.children():
         if isinstance(layer, nn.ReLU):
             x = relu(x)
         elif isinstance(layer, nn.Conv2d):
-            x = _conv(layer, x)
+            x = module_conv(layer, x)
         elif isinstance(layer, nn.BatchNorm2d):
-            x = _bn(layer, x)
+            x = module_bn(layer, x)
         else:
             x = _sequential(layer, x)
     return x
@@ -77,7 +69,7 @@ def _sequential(module: nn.Module, x: Pair) -> Pair:
 def _factorized_reduce(module: FactorizedReduce, x: Pair) -> Pair:
     h = relu(x)
     shifted = (h[0][:, :, 1:, 1:], None if h[1] is None else h[1][:, :, 1:, 1:])
-    return _bn(module.bn, cat([_conv(module.conv_1, h), _conv(module.conv_2, shifted)]))
+    return module_bn(module.bn, cat([module_conv(module.conv_1, h), module_conv(module.conv_2, shifted)]))
 
 
 class DartsSwitchedSupernet(SwitchWalk):
@@ -98,7 +90,7 @@ class DartsSwitchedSupernet(SwitchWalk):
     def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
              u_parent: torch.Tensor | None) -> Pair:
         net = self.supernet
-        s0 = s1 = _bn(net.stem[1], _conv(net.stem[0], x))
+        s0 = s1 = module_bn(net.stem[1], module_conv(net.stem[0], x))
         for c, cell in enumerate(net.cells):
             s0, s1 = s1, self._cell(cell, s0, s1, child[c], parent[c], None if u_child is None else u_child[c],
                                     None if u_parent is None else u_parent[c])
@@ -128,9 +120,9 @@ class DartsSwitchedSupernet(SwitchWalk):
             if name == "none":
                 return None  # zero output: no activation, no Hessian term
             if name == "max_pool_3x3":
-                return _bn(op[1], max_pool_3x3(h, stride))
+                return module_bn(op[1], max_pool_3x3(h, stride))
             if name == "avg_pool_3x3":
-                return _bn(op[1], avg_pool_3x3(h, stride))
+                return module_bn(op[1], avg_pool_3x3(h, stride))
             if name == "skip_connect":
                 return h if stride == 1 else _factorized_reduce(op, h)
             return _sequential(op, h)

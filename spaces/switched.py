@@ -1,12 +1,14 @@
-"""The NB201 supernet with BayesNAS switches, and the closed-form diagonal Hessian w.r.t. them.
+"""Switched supernets for BayesNAS, whatever the space: layers on (activation, squared signal)
+pairs, the :class:`SwitchWalk` base and the closed-form Gauss-Newton diagonal.
 
 **Switches.** Every search cell has its own child switch per (edge, op) and parent switch per
-edge, all initialised to 1: edge e of cell c computes
-``sum_k child[c, e, k] * op_k(parent[c, e] * x_src)`` (``parent_at = "input"``, the poster's
-extra node i' between i and j) or ``parent[c, e] * sum_k child[c, e, k] * op_k(x_src)``
-(``parent_at = "output"``). The switches replace DARTS's softmax(alpha). The walk reuses the
-parameters of :class:`spaces.nb201.supernet.Supernet` (cells computed op by op, the "plain" form)
-and normalises every BN with batch statistics, as the supernet does.
+edge: edge e of cell c computes ``sum_k child[c, e, k] * op_k(parent[c, e] * x_src)``
+(``parent_at = "input"``, the poster's extra node i' between i and j) or
+``parent[c, e] * sum_k child[c, e, k] * op_k(x_src)`` (``parent_at = "output"``). The switches
+replace DARTS's softmax(alpha). A space's walk (:mod:`spaces.nb201.switches`,
+:mod:`spaces.darts.switches`) reuses its supernet's parameters op by op and normalises every BN
+with batch statistics, as the supernet does; the space offers it as its
+:class:`spaces.capabilities.SwitchWalks` capability.
 
 **The closed-form Hessian** (ALGORITHMS.md, "BayesNAS"): a Gauss-Newton diagonal propagated
 backwards layer by layer and averaged over the batch:
@@ -40,9 +42,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spaces.nb201.codec import EDGES, N_OPS
-from spaces.nb201.network import ResidualReduction
-from spaces.nb201.supernet import CONV1, NONE, POOL, SKIP, SearchCell, Supernet
 
 PLACEMENTS = ("input", "output")
 OUTPUT_HESSIANS = ("target", "full")
@@ -116,12 +115,12 @@ def scale(x: Pair, switch: torch.Tensor, dummy: torch.Tensor | None) -> Pair:
     return out, q * switch.detach() ** 2 + dummy * a.detach() ** 2
 
 
-def _module_bn(module: nn.BatchNorm2d, x: Pair) -> Pair:
+def module_bn(module: nn.BatchNorm2d, x: Pair) -> Pair:
     return batch_norm(x, module.weight, module.bias, module.eps)
 
 
-def _sequential_conv(module: nn.Conv2d, x: Pair) -> Pair:
-    return conv(x, module.weight, module.bias, module.stride[0], module.padding[0])
+def module_conv(module: nn.Conv2d, x: Pair) -> Pair:
+    return conv(x, module.weight, module.bias, module.stride[0], module.padding[0], module.dilation[0], module.groups)
 
 
 # ---- a walk with switches, whatever the space ----------------------------------------------------
@@ -175,71 +174,6 @@ class SwitchWalk(abc.ABC):
             for p in params:
                 p.requires_grad_(True)
         return h_child, h_parent
-
-
-# ---- the NB201 walk --------------------------------------------------------------------------------
-class SwitchedSupernet(SwitchWalk):
-    """Walks a :class:`Supernet`'s parameters with per-cell child/parent switches."""
-
-    def __init__(self, supernet: Supernet, parent_at: str = "input") -> None:
-        super().__init__(supernet, parent_at)
-        self.cells = [layer for layer in supernet.layers if isinstance(layer, SearchCell)]
-
-    @property
-    def n_cells(self) -> int:
-        return len(self.cells)
-
-    def walk(self, x: Pair, child: torch.Tensor, parent: torch.Tensor, u_child: torch.Tensor | None,
-             u_parent: torch.Tensor | None) -> Pair:
-        net = self.supernet
-        h = _module_bn(net.stem[1], _sequential_conv(net.stem[0], x))
-        index = 0
-        for layer in net.layers:
-            if isinstance(layer, SearchCell):
-                h = self._cell(layer, h, child[index], parent[index],
-                               None if u_child is None else u_child[index], None if u_parent is None else u_parent[index])
-                index += 1
-            elif isinstance(layer, ResidualReduction):
-                h = self._reduction(layer, h)
-            else:
-                raise TypeError(f"unexpected supernet layer {type(layer).__name__}")
-        h = relu(_module_bn(net.head_bn[0], h))
-        return linear(global_mean(h), net.classifier.weight, net.classifier.bias)
-
-    def _op(self, cell: SearchCell, op: int, e: int, x: Pair) -> Pair | None:
-        if op == NONE:
-            return None  # zero output: no activation, no Hessian term
-        if op == SKIP:
-            return x
-        if op == POOL:
-            return avg_pool_3x3(x)
-        weight, bias, padding = (cell.w1[e], cell.b1[e], 0) if op == CONV1 else (cell.w3[e], cell.b3[e], 1)
-        return batch_norm(conv(relu(x), weight, bias, padding=padding))
-
-    def _edge(self, cell: SearchCell, e: int, x: Pair, child: torch.Tensor, parent: torch.Tensor,
-              u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
-        return self.switched_edge(x, N_OPS, lambda k, h: self._op(cell, k, e, h), child, parent, u_child, u_parent)
-
-    def _cell(self, cell: SearchCell, x: Pair, child: torch.Tensor, parent: torch.Tensor,
-              u_child: torch.Tensor | None, u_parent: torch.Tensor | None) -> Pair:
-        nodes = [x]
-        for node in (1, 2, 3):
-            total: Pair | None = None
-            for e, (dst, src) in enumerate(EDGES):
-                if dst == node:
-                    out = self._edge(cell, e, nodes[src], child[e], parent[e],
-                                     None if u_child is None else u_child[e], None if u_parent is None else u_parent[e])
-                    total = out if total is None else add(total, out)
-            nodes.append(total)
-        return nodes[3]
-
-    def _reduction(self, block: ResidualReduction, x: Pair) -> Pair:
-        def relu_conv_bn(seq: nn.Sequential, h: Pair) -> Pair:
-            return _module_bn(seq[2], _sequential_conv(seq[1], relu(h)))
-
-        main = relu_conv_bn(block.conv_b, relu_conv_bn(block.conv_a, x))
-        shortcut = _sequential_conv(block.downsample[1], avg_pool_2x2(x))
-        return add(shortcut, main)
 
 
 def gauss_newton_diagonal(walk: Callable[[Pair, list[torch.Tensor]], Pair], x: torch.Tensor, y: torch.Tensor,

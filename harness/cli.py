@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-published", action="store_true", help="paper targets: leave out the published columns")
     _add_data_dir(p)
 
+    p = sub.add_parser("conform", help="run the conformance suites on a space and/or strategy (built in or a plugin)")
+    p.add_argument("--plugins", action="append", metavar="FILE", help="load this plugin file (or module) first; repeatable")
+    p.add_argument("--space", action="append", help="check this space (the space suite); repeatable")
+    p.add_argument("--strategy", action="append", help="check this strategy (the strategy suite) on every checked "
+                   "space whose capabilities it meets (every registered space when no --space is given); repeatable")
+    p.add_argument("--settings", help="the strategy's keyword arguments for the check, as JSON (default: its cheap "
+                   "settings for the built-ins, its defaults otherwise)")
+    p.add_argument("--table", default="auto", help="the benchmark choice to open (a space's `table` values)")
+    _add_data_dir(p)
+
     p = sub.add_parser("spaces", help="what a search space holds: sizes, ops, parents per node")
     spaces_sub = p.add_subparsers(dest="spaces_command", required=True)
     q = spaces_sub.add_parser("info", help="nb201, darts, or nb1shot1-1 / nb1shot1-2 / nb1shot1-3")
@@ -279,6 +289,46 @@ def _experiment_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_conform(args: argparse.Namespace) -> int:
+    """The shipped conformance suites (:mod:`harness.conformance`): 0 when everything conforms, 1 otherwise."""
+    import json
+
+    from harness.config import resolve_plugin
+    from harness.conformance import check_space, check_strategy
+    from spaces import get_space, space_names
+    from spaces.base import missing
+    from strategies import registry
+
+    for plugin in args.plugins or []:
+        registry.load_plugin(resolve_plugin(plugin, None))
+    if not args.space and not args.strategy:
+        raise ValueError("name what to check: --space NAME and/or --strategy NAME")
+    settings = json.loads(args.settings) if args.settings else None
+    if settings is not None and not isinstance(settings, dict):
+        raise ValueError(f"--settings must be a JSON object of keyword arguments, got {args.settings!r}")
+    failed = 0
+    for name in args.space or []:
+        problems = check_space(get_space(name), args.data_dir, args.table)
+        failed += bool(problems)
+        print(f"space {name}: {'conforms' if not problems else 'FAILS'}")
+        for problem in problems:
+            print(f"  - {problem}")
+    for name in args.strategy or []:
+        cls = registry.get(name)
+        needs = (cls(**settings) if settings is not None else cls()).required_capabilities()
+        targets = [s for s in (args.space or space_names()) if not missing(get_space(s), needs)]
+        if not targets:
+            raise ValueError(f"no checked space provides what {name} needs ({', '.join(k.title() for k in needs)})")
+        for space in targets:
+            problems = check_strategy(name, get_space(space), data_dir=args.data_dir, table=args.table,
+                                      settings=settings)
+            failed += bool(problems)
+            print(f"strategy {name} on {space}: {'conforms' if not problems else 'FAILS'}")
+            for problem in problems:
+                print(f"  - {problem}")
+    return 1 if failed else 0
+
+
 def cmd_spaces(args: argparse.Namespace) -> int:
     from spaces import get_space
 
@@ -403,7 +453,7 @@ def cmd_proxies(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench,
-            "spaces": cmd_spaces,
+            "spaces": cmd_spaces, "conform": cmd_conform,
             "proxies": cmd_proxies}
 
 

@@ -41,21 +41,31 @@ ONE_SHOT_NAMES = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": 
 
 
 def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str, list[dict]]:
-    """Finished one-shot records of ``space`` by display name (M = 3 BaLeNAS only; other M are Table 5)."""
+    """Finished one-shot records of ``space`` by display name and scale (M = 3 BaLeNAS only; other
+    M are Table 5).
+
+    A record is one-shot when its trajectory has per-epoch derived cells, so a plugin's one-shot
+    strategy is drawn too. Runs are grouped by label: a built-in strategy run under its own
+    name shows its paper name, any other label (a plugin, a variant) shows as itself. The scale
+    is the record's own (older records: the folder's ``_cpu`` / ``_smoke`` suffix)."""
     by_name: dict[str, list[dict]] = {}
     seen: set[str] = set()
     for folder in folders:
         for record in iter_records(folder):
-            strategy = record.get("strategy")
-            if record.get("status") != "done" or strategy not in ONE_SHOT_NAMES or record["run_id"] in seen:
+            strategy, label = record.get("strategy"), record.get("label", record.get("strategy"))
+            rows = record.get("trajectory") or []
+            one_shot = strategy in ONE_SHOT_NAMES or any("epoch" in row and "genotype" in row for row in rows)
+            if record.get("status") != "done" or not one_shot or record["run_id"] in seen:
                 continue
             if record.get("space", "nb201") != space:
                 continue
-            if strategy.startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
+            if str(strategy).startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
                 continue
             seen.add(record["run_id"])
-            scale = "cpu" if folder.name.endswith("_cpu") else "smoke" if folder.name.endswith("_smoke") else "paper"
-            by_name.setdefault(f"{ONE_SHOT_NAMES[strategy]} [{scale}]", []).append(record)
+            scale = (record.get("provenance") or {}).get("scale") or (
+                "cpu" if folder.name.endswith("_cpu") else "smoke" if folder.name.endswith("_smoke") else "paper")
+            name = ONE_SHOT_NAMES[strategy] if label == strategy and strategy in ONE_SHOT_NAMES else str(label)
+            by_name.setdefault(f"{name} [{scale}]", []).append(record)
     return dict(sorted(by_name.items()))
 
 

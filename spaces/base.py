@@ -151,11 +151,6 @@ class SearchSpace(abc.ABC):
     def has(self, kind: type[Capability]) -> bool:
         return self.capability(kind) is not None
 
-    @property
-    def has_proxy_cache(self) -> bool:
-        """Proxies score this space's cells from a whole-space cache (a :class:`ProxyIndex`)."""
-        return self.has(ProxyIndex)
-
     @abc.abstractmethod
     def proxy_network(self, arch: Any, init_seed: int, num_classes: int) -> Any:
         """The seeded network the zero-cost proxies score ``arch`` on (train mode); a space without

@@ -25,7 +25,6 @@ from typing import Any
 
 from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
-from strategies.darts import TINY
 from strategies.distributions import ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
@@ -120,15 +119,12 @@ class _BaLeNAS(OneShotStrategy):
         return argmax_mu if self.select == "argmax_mu" else self.selections[self.select]
 
 
-_TINY = {**TINY, "samples": 2, "tf_proxies": ["synflow"], "tf_draws": 6, "tf_k": [3, 6]}
-
 
 @register("balenas_v1")
 class BaLeNASFirstOrder(_BaLeNAS):
     """BaLeNAS with the first-order architecture gradient at each sample."""
 
     order = 1
-    conformance_kwargs = _TINY
 
 
 @register("balenas_v2")
@@ -136,14 +132,12 @@ class BaLeNASSecondOrder(_BaLeNAS):
     """BaLeNAS with DARTS's unrolled (second-order) gradient at each sample."""
 
     order = 2
-    conformance_kwargs = _TINY
 
 
 @register("balenas_tf")
 class BaLeNASTF(BaLeNASSecondOrder):
     """BaLeNAS-TF: BaLeNAS (2nd) returning the synflow pick of K = 100 draws (paper Table 1)."""
 
-    conformance_kwargs = {**_TINY, "select": "synflow@6"}
 
     def __init__(self, select: str = "synflow@100", **kwargs: Any) -> None:
         super().__init__(select=select, **kwargs)

@@ -55,7 +55,6 @@ from __future__ import annotations
 from typing import Any
 
 from spaces.base import DenseEdgeRows, SwitchScores, SwitchWalks, require
-from strategies.darts import TINY
 from strategies.distributions import ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
@@ -229,7 +228,6 @@ class BayesNAS(OneShotStrategy):
     requires = (SwitchWalks, DenseEdgeRows)
 
     order = 1
-    conformance_kwargs = {**TINY, "epochs": 2, "hessian_batches": 2}
 
     def __init__(self, epochs: int = 2, warmup_epochs: int = 1, lambda_parent: float = 0.01, lambda_child: float = 0.01,
                  parent_at: str = "input", output_hessian: str = "target", hessian_batches: int = 10,

@@ -12,10 +12,6 @@ from strategies.distributions import ArchDistribution, SoftmaxDistribution
 from strategies.oneshot import OneShotStrategy
 from strategies.registry import register
 
-TINY = {"epochs": 1, "channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 4, "batch_size": 16,
-        "hessian_every": 1}
-
-
 class _Darts(OneShotStrategy):
     def make_distribution(self) -> ArchDistribution:
         return SoftmaxDistribution(lr=self.a_lr, weight_decay=self.a_weight_decay)
@@ -26,7 +22,6 @@ class DartsFirstOrder(_Darts):
     """DARTS, first-order approximation."""
 
     order = 1
-    conformance_kwargs = TINY
 
 
 @register("darts_v2")
@@ -34,4 +29,3 @@ class DartsSecondOrder(_Darts):
     """DARTS, second-order (unrolled) approximation."""
 
     order = 2
-    conformance_kwargs = TINY

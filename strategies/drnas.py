@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from spaces.base import Capability, DenseEdgeRows, PartialChannels, require
-from strategies.darts import TINY
 from strategies.distributions import AdamDistribution, ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
@@ -134,7 +133,6 @@ class DrNAS(OneShotStrategy):
     arch_first = True
     #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
     requires = (DenseEdgeRows,)
-    conformance_kwargs = TINY
     added_options = OneShotStrategy.added_options + (("progressive", "pc_k", "keep_ops", "stage_epochs"),)
 
     def __init__(self, epochs: int = 100, w_weight_decay: float = 3e-4, nesterov: bool = False,

@@ -8,7 +8,6 @@ epochs. Weight step, then alpha step, each with its own sample, drawn from the r
 """
 from __future__ import annotations
 
-from strategies.darts import TINY
 from strategies.distributions import ArchDistribution, GumbelDistribution
 from strategies.oneshot import OneShotStrategy
 from strategies.registry import register
@@ -16,7 +15,6 @@ from strategies.registry import register
 
 @register("gdas")
 class GDAS(OneShotStrategy):
-    conformance_kwargs = TINY
 
     def __init__(self, tau_max: float = 10.0, tau_min: float = 0.1, **kwargs) -> None:
         kwargs.setdefault("epochs", 250)  # GDAS's NB201 schedule (DARTS: 50)

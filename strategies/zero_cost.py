@@ -21,8 +21,6 @@ from strategies.registry import register
 @register("zero_cost")
 class ZeroCostNAS(Strategy):
     kind = "proxy"
-    #: cheap settings for the conformance suite
-    conformance_kwargs = {"k": 5}
 
     def __init__(self, k: int = 100, proxy: str = "synflow", init_seed: int = 0, batch_seed: int = 0) -> None:
         from strategies.proxies import get_proxy

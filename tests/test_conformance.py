@@ -5,6 +5,8 @@ searches, and no test-split access during search (the table is sealed and also s
 """
 from __future__ import annotations
 
+from harness.conformance import quick_settings
+
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,7 @@ def search(name, table, seed, budget=Budget(max_queries=30), dataset="cifar100",
     problem = Problem(space=NB201Space(), dataset=dataset, budget=budget, oracle=oracle, data_dir=IMAGES[0])
     with table.sealed():
         cls = registry.get(name)
-        arch = cls(**getattr(cls, "conformance_kwargs", {})).search(problem, numpy_rng({"strategy": name}, seed), log)
+        arch = cls(**quick_settings(name)).search(problem, numpy_rng({"strategy": name}, seed), log)
     return arch, oracle, log, spy
 
 

@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from harness.conformance import quick_settings
+
 import json
 import os
 import subprocess
@@ -211,7 +213,7 @@ def test_a_search_runs_on_cuda_with_graphs_and_tracks_the_eager_one(name, image_
     results = {}
     for graphs in ("1", "0"):
         monkeypatch.setenv("NAS_HARNESS_CUDA_GRAPHS", graphs)
-        selection = {k: v for k, v in getattr(get(name), "conformance_kwargs", {}).items() if k.startswith("tf_")}
+        selection = {k: v for k, v in quick_settings(name).items() if k.startswith("tf_")}
         strategy = get(name)(**TINY, **selection)  # a small BaLeNAS-TF selection, as in test_oneshot
         log = SearchLog()
         problem = _problem(image_data_dir, device="cuda")

@@ -1,6 +1,8 @@
 """The supernet and the one-shot loop: plain = fast, resume = uninterrupted, NaN ends a run."""
 from __future__ import annotations
 
+from harness.conformance import quick_settings
+
 import math
 
 import numpy as np
@@ -75,7 +77,7 @@ def test_resumed_run_ends_exactly_like_an_uninterrupted_one(name, image_data_dir
     from harness.records import strip_volatile
 
     # BaLeNAS: a small BaLeNAS-TF selection, so the resumed run's after-search step is covered too
-    kwargs = {**TINY, **{k: v for k, v in getattr(get(name), "conformance_kwargs", {}).items()
+    kwargs = {**TINY, **{k: v for k, v in quick_settings(name).items()
                          if k.startswith("tf_") or k == "select"}}
     full_log = SearchLog()
     full = get(name)(**kwargs).search(problem(image_data_dir), numpy_rng({"r": name}, 0), full_log)

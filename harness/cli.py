@@ -460,7 +460,7 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_
 def main(argv: Sequence[str] | None = None) -> int:
     from harness.config import ConfigError
     from harness.lock import ExperimentLocked
-    from harness.records import ResultsWriteError
+    from nas_core.records import ResultsWriteError
     from nas_core.paths import DataNotFoundError
     from spaces.nb201.importers import TableImportError
     from spaces.tablefile import TableCorruptError

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from nas_core.problem import Budget, BudgetExhausted, Problem, SearchLog, TabularOracle
+from nas_core.records import SearchResult
 from nas_core.splits import Split
 
 #: a one-shot search small enough for a test: 1 epoch of a 4-channel, 1-cell supernet on 8x8 images
@@ -151,7 +152,7 @@ def check_strategy(name: str, space: Any, dataset: str | None = None, data_dir: 
     from harness.seeding import numpy_rng
     from spaces.base import describe_missing, missing
     from strategies import registry
-    from harness.records import strip_volatile
+    from nas_core.records import strip_volatile
 
     cls = registry.get(name)
     settings = quick_settings(name) if settings is None else dict(settings)
@@ -169,7 +170,7 @@ def check_strategy(name: str, space: Any, dataset: str | None = None, data_dir: 
         problem = Problem(space=space, dataset=dataset, budget=budget, oracle=oracle, data_dir=data_dir, device="cpu")
         fresh = cls(**settings)
         with benchmark.sealed():
-            arch = fresh.search(problem, numpy_rng({"conformance": name}, run_seed), log)
+            arch = SearchResult.of(fresh.search(problem, numpy_rng({"conformance": name}, run_seed), log)).arch
         return arch, oracle, log, spy
 
     problems: list[str] = []

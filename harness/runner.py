@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,7 +18,8 @@ from harness.config import DEFAULT_MAX_RUN_SECONDS, ExperimentConfig
 from harness.lock import experiment_lock
 from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.provenance import provenance
-from harness.records import ResultsWriteError, check_writable, iter_records, remove_stale_temporaries, write_record
+from nas_core.records import (Evaluation, Picks, ResultsWriteError, RunRecord, SearchResult, check_writable, iter_records,
+                              read_record, record_path, remove_stale_temporaries, write_record)
 from harness.seeding import key_digest, numpy_rng
 from harness.time_limit import run_time_limit
 
@@ -83,7 +84,7 @@ def expand(config: ExperimentConfig, checkpoint_dir: str | None = None) -> list[
     ]
 
 
-def run_job(job: Job) -> dict[str, Any]:
+def run_job(job: Job) -> RunRecord:
     """Run one search and its final evaluation; never raises for a failing strategy."""
     exit_with_parent()
     from spaces import get_space
@@ -91,19 +92,20 @@ def run_job(job: Job) -> dict[str, Any]:
 
     started = time.time()
     record = skeleton_record(job)
+    provenance = dict(record.provenance)
     log = SearchLog()
     try:
         for plugin in job.plugins:
             registry.load_plugin(plugin)
         strategy = registry.get(job.strategy)(**job.kwargs)
-        record["hyperparameters"] = strategy.hyperparameters()
+        record = record.replace(hyperparameters=strategy.hyperparameters())
         code = plugin_code(job.strategy, job.space)
         if code:  # which plugin code made this record: a later edit of the plugin is noticed on re-run
-            record["provenance"] = {**record["provenance"], "plugin_code": code}
+            provenance["plugin_code"] = code
         space = get_space(job.space)
         benchmark = space.open_benchmark(job.table, job.data_dir).own_seal()  # runs in threads share the data, not the seal
-        record["provenance"] = {**record["provenance"], **benchmark.provenance(), "scale": job.scale,
-                                "benchmark_name": space.benchmark_name, "measure": space.measure}
+        provenance.update(benchmark.provenance(), scale=job.scale, benchmark_name=space.benchmark_name,
+                          measure=space.measure)
         oracle = TabularOracle(benchmark, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
         problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,
@@ -111,38 +113,34 @@ def run_job(job: Job) -> dict[str, Any]:
         rng = numpy_rng(job.key(), job.seed)
         t0 = time.perf_counter()
         with benchmark.sealed(), run_time_limit(job.max_run_seconds) as mechanism:
-            record["provenance"] = {**record["provenance"], "time_limit_enforced": True, "time_limit_mode": mechanism}
-            arch = strategy.search(problem, rng, log)
+            provenance.update(time_limit_enforced=True, time_limit_mode=mechanism)
+            found = SearchResult.of(strategy.search(problem, rng, log))
         search_wall = time.perf_counter() - t0
-        record["provenance"] = {**record["provenance"], "device": getattr(strategy, "device_used", "cpu"),
-                                **getattr(strategy, "runtime_provenance", {})}
-        if not space.is_member(arch):
-            raise TypeError(f"strategy {job.strategy!r} returned {arch!r}, which is not a cell of space {job.space!r}")
-        record["final"] = evaluate_everywhere(benchmark, arch, job.dataset, job.evaluate_on)
-        selections = getattr(strategy, "selections", None)  # several cells from one search (BaLeNAS-TF)
-        if selections:
-            record["final"]["selections"] = {key: evaluate_everywhere(benchmark, cell, job.dataset, job.evaluate_on)
-                                             for key, cell in selections.items()}
-            record["selection"] = strategy.selection.as_record()
-        record["search"] = {"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds}
+        provenance.update(device=getattr(strategy, "device_used", "cpu"), **getattr(strategy, "runtime_provenance", {}))
+        if not space.is_member(found.arch):
+            raise TypeError(f"strategy {job.strategy!r} returned {found.arch!r}, which is not a cell of space {job.space!r}")
+        picks = None
+        if found.picks:  # several cells from one search (BaLeNAS-TF), each evaluated like the final one
+            picks = Picks({key: evaluate_everywhere(benchmark, cell, job.dataset, job.evaluate_on)
+                           for key, cell in found.picks.items()}, found.details)
+        record = record.replace(final=evaluate_everywhere(benchmark, found.arch, job.dataset, job.evaluate_on), picks=picks,
+                                search={"n_queries": oracle.n_queries, "simulated_time_s": oracle.simulated_seconds})
         benchmark.annotate(log.rows, job.dataset)
-        record["status"] = "done"
+        record = record.replace(status="done")
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)  # a finished run needs no resume point
     except (Exception, SystemExit) as exc:  # a failing run is recorded, the sweep goes on
         search_wall = time.time() - started
-        record["status"] = "failed"
         if isinstance(exc, SystemExit):  # sys.exit in a strategy must not end the sweep
-            record["error"] = f"SystemExit: the strategy called sys.exit({exc.code!r})\n{traceback.format_exc()}"
+            error = f"SystemExit: the strategy called sys.exit({exc.code!r})\n{traceback.format_exc()}"
         else:
-            record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-    record["trajectory"] = log.rows
-    record["timing"] = {
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        record = record.replace(status="failed", error=error)
+    return record.replace(trajectory=tuple(log.rows), provenance=provenance, timing={
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "search_wall_time_s": search_wall,
-    }
-    return record
+    })
 
 
 _WATCHING_PARENT = False
@@ -182,31 +180,33 @@ def open_benchmark(choice: str, data_dir: str | None, space: str = "nb201") -> A
     return get_space(space).open_benchmark(choice, data_dir)
 
 
-def skeleton_record(job: Job) -> dict[str, Any]:
+def skeleton_record(job: Job) -> RunRecord:
     """The record of ``job`` before anything ran."""
-    return {
-        "experiment": job.experiment, "run_id": job.run_id, "strategy": job.strategy, "label": job.label,
-        "hyperparameters": job.kwargs, "space": job.space, "dataset": job.dataset, "seed": job.seed,
-        "epochs": job.epochs, "budget": job.budget.as_dict(), "status": "running", "error": None,
-        "final": None, "search": None, "trajectory": [], "provenance": provenance(),
-    }
+    return RunRecord(experiment=job.experiment, run_id=job.run_id, strategy=job.strategy, label=job.label,
+                     hyperparameters=job.kwargs, space=job.space, dataset=job.dataset, seed=job.seed, epochs=job.epochs,
+                     budget=job.budget.as_dict(), provenance=provenance())
 
 
-def crashed_record(job: Job, cause: BaseException) -> dict[str, Any]:
-    """The failed record of a job whose worker process died (``os._exit``, a segfault, the OOM killer)."""
+def _instant_timing() -> dict[str, Any]:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {**skeleton_record(job), "status": "failed",
-            "error": f"WorkerDied: the worker process running this job exited abruptly ({type(cause).__name__}: "
-                     f"{str(cause).splitlines()[0] if str(cause) else 'no message'}); the strategy called os._exit "
-                     "or crashed the interpreter",
-            "timing": {"started_at": now, "finished_at": now, "search_wall_time_s": None}}
+    return {"started_at": now, "finished_at": now, "search_wall_time_s": None}
 
 
-def evaluate_everywhere(benchmark: Any, arch: Any, dataset: str, evaluate_on: tuple[str, ...]) -> dict[str, Any]:
+def crashed_record(job: Job, cause: BaseException) -> RunRecord:
+    """The failed record of a job whose worker process died (``os._exit``, a segfault, the OOM killer)."""
+    return skeleton_record(job).replace(
+        status="failed", timing=_instant_timing(),
+        error=f"WorkerDied: the worker process running this job exited abruptly ({type(cause).__name__}: "
+              f"{str(cause).splitlines()[0] if str(cause) else 'no message'}); the strategy called os._exit "
+              "or crashed the interpreter")
+
+
+def evaluate_everywhere(benchmark: Any, arch: Any, dataset: str, evaluate_on: tuple[str, ...]) -> Evaluation:
     """The benchmark's final evaluation on the search dataset, plus ``transfer`` to each of ``evaluate_on``."""
-    result = benchmark.final_evaluation(arch, dataset)
+    result = Evaluation.from_dict(benchmark.final_evaluation(arch, dataset))
     if evaluate_on:
-        result["transfer"] = {d: benchmark.final_evaluation(arch, d) for d in evaluate_on}
+        result = replace(result, transfer={d: Evaluation.from_dict(benchmark.final_evaluation(arch, d))
+                                           for d in evaluate_on})
     return result
 
 
@@ -272,24 +272,23 @@ def reuse_records(jobs: list[Job], results_dir: Path, sources: tuple[str, ...]) 
     hyperparameters, space, dataset, fidelity, budget), and seeds derive from the key alone, so
     an equal run id is the same computation; a record is only taken if it was also evaluated on
     every dataset this job wants. Returns the jobs still to run."""
-    from harness.records import read_record, record_path
-
     remaining = []
     for job in jobs:
         for source in sources:
-            record = read_record(record_path(results_dir.parent / source, job.run_id))
-            evaluated = set(((record or {}).get("final") or {}).get("transfer") or {}) | {job.dataset}
-            if record and record.get("status") == "done" and set(job.evaluate_on) <= evaluated:
-                record = {**record, "experiment": job.experiment,
-                          "provenance": {**record.get("provenance", {}), "reused_from": source}}
-                write_record(results_dir, record)
+            stored = read_record(record_path(results_dir.parent / source, job.run_id))
+            record = None if stored is None else RunRecord.from_dict(stored, str(results_dir.parent / source))
+            if record is None or record.status != "done" or record.final is None:
+                continue
+            if set(job.evaluate_on) <= set(record.final.transfer) | {job.dataset}:
+                write_record(results_dir, record.replace(experiment=job.experiment,
+                                                         provenance={**record.provenance, "reused_from": source}))
                 break
         else:
             remaining.append(job)
     return remaining
 
 
-def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterator[dict[str, Any]]:
+def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterator[RunRecord]:
     if config.backend == "sequential" or (n_jobs == 1 and config.backend != "dask"):
         yield from (run_job(job) for job in jobs)
         return
@@ -308,7 +307,7 @@ def _dispatch(config: ExperimentConfig, jobs: list[Job], n_jobs: int) -> Iterato
         yield from joblib.Parallel(return_as="generator_unordered")(joblib.delayed(run_job)(j) for j in jobs)
 
 
-def _threaded(jobs: list[Job], n_jobs: int, poll_seconds: float = 0.2) -> Iterator[dict[str, Any]]:
+def _threaded(jobs: list[Job], n_jobs: int, poll_seconds: float = 0.2) -> Iterator[RunRecord]:
     """The ``threading`` backend: each run in a daemon thread, at most ``n_jobs`` at once.
 
     A run that overruns its limit normally stops itself (the asynchronous exception of
@@ -344,14 +343,13 @@ def _threaded(jobs: list[Job], n_jobs: int, poll_seconds: float = 0.2) -> Iterat
             yield record
 
 
-def abandoned_record(job: Job, message: str) -> dict[str, Any]:
+def abandoned_record(job: Job, message: str) -> RunRecord:
     """The failed record of a run whose thread ignored the time limit (blocked in a C call)."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {**skeleton_record(job), "status": "failed",
-            "error": f"RunTimeLimitExceeded: {message}. The run's thread was blocked outside Python and did not "
-                     "stop; it was abandoned and its result, if any, is dropped",
-            "provenance": {**provenance(), "time_limit_enforced": True, "time_limit_mode": "abandoned-thread"},
-            "timing": {"started_at": now, "finished_at": now, "search_wall_time_s": None}}
+    return skeleton_record(job).replace(
+        status="failed", timing=_instant_timing(),
+        error=f"RunTimeLimitExceeded: {message}. The run's thread was blocked outside Python and did not "
+              "stop; it was abandoned and its result, if any, is dropped",
+        provenance={**provenance(), "time_limit_enforced": True, "time_limit_mode": "abandoned-thread"})
 
 
 def run_experiment(
@@ -409,20 +407,20 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
     bar = _progress_bar(len(todo), config.name, progress)
     pending = {job.run_id: job for job in todo}
 
-    def keep(record: dict[str, Any]) -> None:
+    def keep(record: RunRecord) -> None:
         try:
             write_record(results_dir, record)  # atomic: on failure no partial file remains
         except OSError as exc:
             raise ResultsWriteError(
-                f"could not write the record of {record['run_id']} to {results_dir} ({exc.strerror or exc}); "
+                f"could not write the record of {record.run_id} to {results_dir} ({exc.strerror or exc}); "
                 f"the {summary.done + summary.failed} records written before it are complete: free space or fix "
                 "permissions, then re-run to compute the rest") from None
-        pending.pop(record["run_id"], None)
-        if record["status"] == "done":
+        pending.pop(record.run_id, None)
+        if record.status == "done":
             summary.done += 1
         else:
             summary.failed += 1
-            summary.failures.append(f"{record['run_id']}: {record['error'].splitlines()[0]}")
+            summary.failures.append(f"{record.run_id}: {(record.error or 'failed').splitlines()[0]}")
         bar.update(1)
 
     try:

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from harness.records import iter_records
+from nas_core.records import iter_records
 
 PANELS = (("first order", ("darts_v1", "balenas_v1")), ("second order", ("darts_v2", "balenas_v2")))
 NAMES = {"darts_v1": "DARTS", "darts_v2": "DARTS", "balenas_v1": "BaLeNAS", "balenas_v2": "BaLeNAS"}

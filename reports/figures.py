@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from harness.records import iter_records
+from nas_core.records import iter_records
 from reports.paper import PROXY_TITLE
 from reports.style import MARKERS, OKABE_ITO, save_figure, style
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.records import iter_records
+from nas_core.records import iter_records
 
 COLUMNS = [
     "run_id", "search_dataset", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch",

@@ -85,12 +85,14 @@ def switch_sparsity(records: Iterable[dict[str, Any]]) -> str:
             continue
         last = rows[-1]
         gamma_parent = np.array(last["gamma_parent"])
-        gamma_child = np.array(last["gamma_child"])[:, 1:]  # none excluded: it is never a child pick
-        norms = np.array(last["child_norm"])[:, 1:]
+        gamma_child = np.array(last["gamma_child"])[..., 1:]  # none excluded: it is never a child pick
+        norms = np.array(last["child_norm"])[..., 1:]
         genotype = str(last["genotype"]).replace("|", "\\|")  # a bare | would split the Markdown cell
+        # a space whose derivation keeps a fixed number of inputs per node (DARTS) prunes no edge: "–"
+        edges = f"{int(last['pruned_edges'])}/{gamma_parent.size}" if "pruned_edges" in last else "–"
         lines.append(f"| {record.get('label', record['strategy'])} | {record.get('seed')} | {genotype} | "
                      f"{gamma_parent.min():.3g}–{gamma_parent.max():.3g} | {gamma_child.min():.3g}–{gamma_child.max():.3g} | "
-                     f"{int(last['pruned_edges'])}/6 | {int(last['pruned_child_groups'])}/24 | "
+                     f"{edges} | {int(last['pruned_child_groups'])}/{gamma_child.size} | "
                      f"{norms.min():.3f}–{norms.max():.3f} |")
     if not lines:
         return ""
@@ -103,7 +105,7 @@ def switch_sparsity(records: Iterable[dict[str, Any]]) -> str:
 
 
 def report(folder: Path) -> str:
-    from harness.records import iter_records
+    from nas_core.records import iter_records
 
     records = list(iter_records(folder))
     return (to_markdown(epoch_means(records), f"{folder.name}: per-epoch diagnostics") + "\n" + distinct_cells(records)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from nas_core.problem import Problem, SearchLog
+from nas_core.records import SearchResult
 from nas_core.streams import Streams
 from strategies.distributions import ArchDistribution, EdgeWeights
 from strategies.oneshot import LoopContext, OneShotStrategy
@@ -114,9 +115,12 @@ class _BaLeNAS(OneShotStrategy):
             self.tf_draws, self.tf_proxies, self.tf_k, problem.dataset, problem.space, problem.data_dir)
         self.selections = {"argmax_mu": dist.derive_arch(problem.space), **self.selection.chosen}
 
-    def search(self, problem: Problem, rng: Any, log: SearchLog) -> Any:
+    def search(self, problem: Problem, rng: Any, log: SearchLog) -> SearchResult:
+        """The ``select``ed cell, with every other pick of the same search (argmax-mu and each
+        (proxy, K)) and the selection's draws and scores, for the record."""
         argmax_mu = super().search(problem, rng, log)
-        return argmax_mu if self.select == "argmax_mu" else self.selections[self.select]
+        arch = argmax_mu if self.select == "argmax_mu" else self.selections[self.select]
+        return SearchResult(arch, picks=dict(self.selections), details=self.selection.as_record())
 
 
 

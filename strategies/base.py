@@ -17,7 +17,8 @@ from spaces.base import Capability
 
 
 class Strategy(abc.ABC):
-    """``search(problem, rng, log) -> Arch``: everything else is optional."""
+    """``search(problem, rng, log) -> Arch`` (or a :class:`nas_core.records.SearchResult` when one
+    search picks several architectures): everything else is optional."""
 
     name: str = ""
     #: "tabular" strategies query an oracle; "one-shot" ones train a supernet on data loaders.
@@ -35,7 +36,8 @@ class Strategy(abc.ABC):
 
     @abc.abstractmethod
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
-        """Return the final architecture, a member of ``problem.space``."""
+        """Return the final architecture, a member of ``problem.space``; a search that picks several
+        (BaLeNAS-TF) returns a ``SearchResult`` with the others as its ``picks``."""
 
     #: options added after records existed, in groups (one group per change): a group is left out
     #: of :meth:`hyperparameters` (and so of the run key) while every option in it holds its

@@ -8,6 +8,7 @@ import torch
 
 from harness.records import strip_volatile
 from harness.seeding import numpy_rng
+from nas_core.records import SearchResult
 from nas_core.problem import Budget, Problem, SearchLog
 from spaces.nb201.codec import Arch
 from spaces.nb201.space import NB201Space
@@ -26,7 +27,7 @@ def problem(image_data_dir):
 
 def run(strategy, image_data_dir, key="k"):
     log = SearchLog()
-    arch = strategy.search(problem(image_data_dir), numpy_rng({"key": key}, 0), log)
+    arch = SearchResult.of(strategy.search(problem(image_data_dir), numpy_rng({"key": key}, 0), log)).arch
     return arch, log
 
 

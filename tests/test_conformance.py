@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nas_core.records import SearchResult
 from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.seeding import numpy_rng
 from spaces.nb201.space import NB201Space
@@ -53,7 +54,7 @@ def search(name, table, seed, budget=Budget(max_queries=30), dataset="cifar100",
     problem = Problem(space=NB201Space(), dataset=dataset, budget=budget, oracle=oracle, data_dir=IMAGES[0])
     with table.sealed():
         cls = registry.get(name)
-        arch = cls(**quick_settings(name)).search(problem, numpy_rng({"strategy": name}, seed), log)
+        arch = SearchResult.of(cls(**quick_settings(name)).search(problem, numpy_rng({"strategy": name}, seed), log)).arch
     return arch, oracle, log, spy
 
 

@@ -247,6 +247,10 @@ def test_bayesnas_searches_the_darts_space_with_per_cell_type_switch_groups(tmp_
     gamma_child = np.asarray(rows[-1]["gamma_child"])
     assert gamma_child.shape == (2, 14, 8) and np.asarray(rows[-1]["gamma_parent"]).shape == (2, 14)
     assert not np.allclose(gamma_child, 1.0)  # the HARD update ran after the joint epoch
+    from reports.trajectories import switch_sparsity
+
+    row = switch_sparsity([record]).splitlines()[4]  # the experiment's report lists its switches, sized for DARTS
+    assert "| – | " in row and "/196 |" in row and "pruned_edges" not in rows[-1]
 
 
 # ---- Table 3 ------------------------------------------------------------------------------------------------------

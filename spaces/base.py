@@ -31,7 +31,7 @@ from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows,
                                  ProxyIndex, SwitchScores, SwitchWalks, capability_type, describe_missing, missing,
                                  require)
 
-__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DenseEdgeRows", "MissingCapability", "PartialChannels",
+__all__ = ["Benchmark", "C", "Capability", "FlagSealed", "CudaGraphCapture", "DenseEdgeRows", "MissingCapability", "PartialChannels",
            "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks", "capability_type", "describe_missing",
            "missing", "require"]
 
@@ -78,6 +78,25 @@ class Benchmark(abc.ABC):
     def sealed(self) -> Iterator[None]:
         """While the search runs, test-split reads raise (a benchmark without one has nothing to seal)."""
         yield
+
+
+class FlagSealed:
+    """A benchmark's seal as a flag, for benchmarks that hold no shared state to guard: mix it in
+    before :class:`Benchmark`, and have ``query`` refuse the test split while :attr:`is_sealed`."""
+
+    _sealed = False
+
+    @property
+    def is_sealed(self) -> bool:
+        return self._sealed
+
+    @contextlib.contextmanager
+    def sealed(self) -> Iterator[None]:
+        self._sealed = True
+        try:
+            yield
+        finally:
+            self._sealed = False
 
 
 class SearchSpace(abc.ABC):

@@ -299,9 +299,9 @@ class BayesNAS(OneShotStrategy):
             h_child, h_parent, seen = h_child + hc, h_parent + hp, seen + 1
         dist.update(h_child / seen, h_parent / seen)
 
-    def probe_loss(self, batch: tuple) -> tuple[Any, Any]:
-        """L_val w.r.t. the per-cell child switches at their current values."""
+    def probe_loss(self, batch: tuple) -> tuple[Any, Any, Any]:
+        """L_val w.r.t. the per-cell child switches at their current values (every entry real: no mask)."""
         import torch.nn.functional as F
 
         dist = self.distribution
-        return F.cross_entropy(self.switched(batch[0], dist.child, dist.parent.detach()), batch[1]), dist.child
+        return F.cross_entropy(self.switched(batch[0], dist.child, dist.parent.detach()), batch[1]), dist.child, None

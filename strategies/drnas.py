@@ -36,7 +36,6 @@ rebuilds the pruned, widened supernet before loading it.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from spaces.base import Capability, DenseEdgeRows, PartialChannels, require
@@ -207,7 +206,7 @@ class DrNAS(OneShotStrategy):
 
     def begin_epoch(self, ctx: LoopContext) -> None:
         """The first epoch of stage 2 starts with the pruned, widened supernet (a run resumed
-        later in stage 2 rebuilds it in :meth:`_resume` instead)."""
+        later in stage 2 rebuilds it in :meth:`before_restore` instead)."""
         if self.progressive and ctx.epoch == self.first_stage_epochs and self.distribution.stage == 0:
             self._enter_second_stage(ctx.streams.torch_generator("widen"))
 
@@ -223,16 +222,11 @@ class DrNAS(OneShotStrategy):
         self.supernet.widen(self.pc_k[1], generator)
         self.rebuild_weight_optimizer(old_params)
 
-    def _resume(self, problem: Any, log: Any) -> int:
-        """A checkpoint written in stage 2 holds the pruned, widened supernet: rebuild it first."""
+    def before_restore(self, state: dict[str, Any]) -> None:
+        """A checkpoint written in stage 2 holds the pruned, widened supernet: rebuild it first (the
+        widened weights themselves are loaded next, so the widening's draws do not matter)."""
         import torch
 
-        path = problem.checkpoint_path
-        if self.progressive and path is not None and Path(path).is_file():
-            try:
-                extra = torch.load(path, weights_only=False, map_location="cpu")["distribution"]["extra"]
-            except Exception:  # unreadable: the loop's own resume reports it
-                extra = {}
-            if extra.get("stage", 0) >= 1:  # the widened weights themselves are loaded next
-                self._enter_second_stage(torch.Generator().manual_seed(0), kept=extra["kept"])
-        return super()._resume(problem, log)
+        extra = state["distribution"].get("extra") or {}
+        if self.progressive and extra.get("stage", 0) >= 1:
+            self._enter_second_stage(torch.Generator().manual_seed(0), kept=extra["kept"])

@@ -9,6 +9,13 @@ Gumbel or Gaussian samples. The step order is the strategy's: ``order = 1`` take
 step, then a first-order architecture step (``arch_first`` reverses them); ``order = 2``
 takes the unrolled architecture step (:mod:`strategies.unrolled`), then the weight step.
 
+The loop's parts with state of their own are components, not methods every strategy inherits:
+the finite-loss guard (:mod:`strategies.finite_guard`), the checkpoint store
+(:mod:`strategies.checkpoints`), the Hessian probe (:mod:`strategies.hessian`) and the loop's
+position and schedules (:mod:`strategies.loop_context`). A strategy changes the loop only
+through public hooks: :meth:`~OneShotStrategy.step` (its step policy), ``begin_epoch`` /
+``end_epoch``, ``probe_loss`` and ``before_restore``.
+
 Every epoch the loop writes a checkpoint (atomically) and a trajectory row: derived genotype,
 skip-connection count, supernet train/valid loss and accuracy, the distribution's own fields
 (alpha, sigma, ...), wall time, and every ``hessian_every`` epochs the largest, smallest and
@@ -30,10 +37,7 @@ are used where the space provides :class:`spaces.base.CudaGraphCapture`.
 from __future__ import annotations
 
 import abc
-import math
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,14 +45,12 @@ import numpy as np
 from nas_core.problem import Problem, SearchLog
 from nas_core.streams import Streams
 from strategies.base import Strategy
+from strategies.checkpoints import CheckpointStore
 from strategies.distributions import ArchDistribution
+from strategies.finite_guard import FiniteLossGuard, NonFiniteLoss
 from strategies.loop_context import LoopContext
 
 __all__ = ["LoopContext", "NonFiniteLoss", "OneShotStrategy", "resolve_device"]
-
-
-class NonFiniteLoss(FloatingPointError):
-    """The loss became NaN or infinite; the run is recorded as failed."""
 
 
 class OneShotStrategy(Strategy):
@@ -113,6 +115,8 @@ class OneShotStrategy(Strategy):
         self.space = problem.space
         self.check_space(self.space)
         streams = Streams(int(rng.integers(2**63 - 1)))
+        self.guard = FiniteLossGuard()
+        store = CheckpointStore(problem.checkpoint_path)
         device = resolve_device(problem.device)
         self.device_used = str(device)  # the runner stamps it on the record's provenance
         data = SearchData(problem.dataset, streams, self.batch_size, self.image_size, self.per_class, self.split_file,
@@ -124,7 +128,7 @@ class OneShotStrategy(Strategy):
                                        "torch": torch.__version__,
                                        "tf32_convolutions": bool(torch.backends.cudnn.allow_tf32)}
         total_steps = self.epochs * data.steps_per_epoch
-        start_epoch = self._resume(problem, log)
+        start_epoch = self.resume(store, log)
         for epoch in range(start_epoch, self.epochs):
             ctx = LoopContext(self, epoch, total_steps, data.steps_per_epoch, streams)
             self.begin_epoch(ctx)
@@ -140,7 +144,7 @@ class OneShotStrategy(Strategy):
                 train_logits, valid_logits = self.step(train, valid, ctx)
                 totals += torch.stack([F.cross_entropy(train_logits, train[1]), (train_logits.argmax(1) == train[1]).float().mean(),
                                        F.cross_entropy(valid_logits, valid[1]), (valid_logits.argmax(1) == valid[1]).float().mean()]).double()
-            self.flush_finite_checks()
+            self.guard.flush()
             stats = totals.cpu().numpy() / max(1, data.steps_per_epoch)
             self.end_epoch(ctx, data, device)
             arch = self.distribution.derive_arch(self.space)
@@ -153,7 +157,7 @@ class OneShotStrategy(Strategy):
                 row.update(self.hessian_spectrum(_to(data.fixed_valid_batch(), device), probe))
                 row["hessian_wall_s"] = time.perf_counter() - probe_started  # the probe's cost, apart from training
             log.row(**row)
-            self._checkpoint(problem, epoch + 1, log)
+            store.save(self.checkpoint_state(epoch + 1, log))
             if problem.epoch_callback is not None:
                 problem.epoch_callback(epoch + 1)
         self.after_search(problem, streams, log)
@@ -271,34 +275,12 @@ class OneShotStrategy(Strategy):
         return loss if extra is None else loss + extra
 
     # ---- shared pieces ----------------------------------------------------------------------------
-    #: on a GPU, losses are checked in groups of this many (one host synchronisation per group
-    #: instead of one per pass, which would stall the GPU); the error still names the first bad step
-    deferred_checks: int = 64
-
     def check_finite(self, loss: Any, ctx: LoopContext, what: str) -> None:
-        if not loss.is_cuda:
-            if not math.isfinite(float(loss.detach())):
-                raise NonFiniteLoss(f"{what} loss is {loss.item()} at epoch {ctx.epoch + 1}, step {ctx.step + 1}")
-            return
-        pending = self.__dict__.setdefault("_pending_checks", [])
-        pending.append((loss.detach().reshape(()), what, ctx.epoch, ctx.step))
-        if len(pending) >= self.deferred_checks:
-            self.flush_finite_checks()
-
-    def flush_finite_checks(self) -> None:
-        """Raise :class:`NonFiniteLoss` for the first deferred loss that was not finite."""
-        import torch
-
-        pending = self.__dict__.get("_pending_checks") or []
-        if not pending:
-            return
-        self._pending_checks = []
-        values = torch.stack([p[0] for p in pending]).cpu()
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad):
-            i = int(bad[0])
-            _, what, epoch, step = pending[i]
-            raise NonFiniteLoss(f"{what} loss is {float(values[i])} at epoch {epoch + 1}, step {step + 1}")
+        """Hand ``loss`` to this search's finite-loss guard (:mod:`strategies.finite_guard`)."""
+        guard = self.__dict__.get("guard")
+        if guard is None:  # a loop driven piecewise, outside search()
+            guard = self.guard = FiniteLossGuard()
+        guard.check(loss, ctx.epoch, ctx.step, what)
 
     def weight_step(self, batch: tuple, ctx: LoopContext) -> Any:
         import torch
@@ -319,50 +301,33 @@ class OneShotStrategy(Strategy):
         the largest (RobustDARTS's), the smallest, and the larger in magnitude (the spectral norm, signed)."""
         from strategies.hessian import hessian_probe
 
-        loss, alpha = self.probe_loss(batch)
-        mask = self.distribution.mask if alpha is self.distribution.alpha else None  # BayesNAS probes its switches
-        return hessian_probe(loss, alpha, generator, self.hessian_method, self.hessian_iterations, mask)
+        loss, param, mask = self.probe_loss(batch)
+        return hessian_probe(loss, param, generator, self.hessian_method, self.hessian_iterations, mask)
 
-    def probe_loss(self, batch: tuple) -> tuple[Any, Any]:
-        """(L_val at the expected weights, the parameter it is differentiated by) for the Hessian probe."""
+    def probe_loss(self, batch: tuple) -> tuple[Any, Any, Any]:
+        """(L_val at the expected weights, the parameter it is differentiated by, the parameter's
+        mask of real entries or ``None``) for the Hessian probe."""
         import torch.nn.functional as F
 
         loss = F.cross_entropy(self.supernet(batch[0], self.distribution.expected_weights()), batch[1])
-        return loss, self.distribution.alpha
+        return loss, self.distribution.alpha, self.distribution.mask
 
     # ---- checkpoints ------------------------------------------------------------------------------
-    def _state(self, epoch: int, log: SearchLog) -> dict[str, Any]:
+    def checkpoint_state(self, epoch: int, log: SearchLog) -> dict[str, Any]:
+        """What a checkpoint holds after ``epoch`` epochs (:class:`strategies.checkpoints.CheckpointStore` writes it)."""
         return {"epoch": epoch, "supernet": self.supernet.state_dict(), "distribution": self.distribution.state_dict(),
                 "w_opt": self.w_opt.state_dict(), "trajectory": list(log.rows)}
 
-    def _checkpoint(self, problem: Problem, epoch: int, log: SearchLog) -> None:
-        import torch
+    def before_restore(self, state: dict[str, Any]) -> None:
+        """Called with a checkpoint's state before it is loaded: a strategy whose supernet changes
+        shape during the search (progressive DrNAS) rebuilds it here so the saved tensors fit."""
 
-        path = problem.checkpoint_path
-        if path is None:
-            return
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            torch.save(self._state(epoch, log), tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def _resume(self, problem: Problem, log: SearchLog) -> int:
-        import torch
-
-        path = problem.checkpoint_path
-        if path is None or not Path(path).is_file():
+    def resume(self, store: CheckpointStore, log: SearchLog) -> int:
+        """Load the store's checkpoint, if any; returns the number of epochs it had finished."""
+        state = store.load(map_location=self.distribution.alpha.device)
+        if state is None:
             return 0
-        try:
-            state = torch.load(path, weights_only=False, map_location=self.distribution.alpha.device)
-            if "distribution" not in state:
-                raise KeyError("no distribution state (a checkpoint of an older version)")
-        except Exception as exc:  # torch raises many types for a torn or foreign file
-            raise ValueError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); delete it or re-run "
-                             "with --no-resume to start this run over") from None
+        self.before_restore(state)
         self.supernet.load_state_dict(state["supernet"])
         self.distribution.load_state_dict(state["distribution"])
         self.w_opt.load_state_dict(state["w_opt"])

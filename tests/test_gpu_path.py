@@ -76,15 +76,15 @@ def test_epoch_plan_gives_the_batches_of_a_step_by_step_draw(image_data_dir):
 
 
 def test_deferred_loss_checks_name_the_first_bad_step():
-    from strategies.oneshot import NonFiniteLoss
+    from strategies.finite_guard import FiniteLossGuard, NonFiniteLoss
 
-    strategy = get("darts_v1")(**TINY)
-    strategy._pending_checks = [(torch.tensor(v), "training", 0, step) for step, v in
-                                enumerate([1.0, 2.0, float("nan"), float("inf")])]
+    guard = FiniteLossGuard()
+    guard.pending = [(torch.tensor(v), "training", 0, step) for step, v in
+                     enumerate([1.0, 2.0, float("nan"), float("inf")])]
     with pytest.raises(NonFiniteLoss, match="training loss is nan at epoch 1, step 3"):
-        strategy.flush_finite_checks()
-    assert strategy._pending_checks == []
-    strategy.flush_finite_checks()  # nothing pending: no error
+        guard.flush()
+    assert guard.pending == []
+    guard.flush()  # nothing pending: no error
 
 
 def _problem(data_dir, checkpoint=None, callback=None, device="cpu") -> Problem:

@@ -16,13 +16,12 @@ counts never need the data: they are computed from NB101's network (:mod:`spaces
 """
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from nas_core.paths import DataNotFoundError, cache_dir
 from nas_core.splits import Split
-from spaces.base import Benchmark
+from spaces.base import Benchmark, FlagSealed
 from spaces.nb101.params import param_count
 from spaces.nb101.table import SUBSET_CSV, NB101Table, load_subset
 from spaces.nb1shot1.cells import Cell, from_str
@@ -61,7 +60,7 @@ def open_nb101(choice: str = "auto", data_dir: str | Path | None = None) -> tupl
     return table, f"500-row NASLib subset of NB101 ({len(table)} cells, validation accuracy only)"
 
 
-class NB1shot1Benchmark(Benchmark):
+class NB1shot1Benchmark(FlagSealed, Benchmark):
     """Validation / test accuracy (%) of NAS-Bench-1shot1 cells from whatever NB101 data there is."""
 
     kind = "tabular"
@@ -70,7 +69,6 @@ class NB1shot1Benchmark(Benchmark):
     def __init__(self, choice: str = "auto", data_dir: str | Path | None = None, space: int | None = None) -> None:
         self.table, self.description = open_nb101(choice, data_dir)
         self.space = space
-        self._sealed = False
 
     def _spec_hash(self, arch: Any) -> tuple[Any, str]:
         if not isinstance(arch, Cell):
@@ -89,7 +87,7 @@ class NB1shot1Benchmark(Benchmark):
         return self._query_hash(self._spec_hash(arch)[1], Split.parse(split))
 
     def _query_hash(self, module_hash: str, split: Split) -> float:
-        if split is Split.TEST and self._sealed:
+        if split is Split.TEST and self.is_sealed:
             raise TestSplitSealed("the test split is sealed while a search runs")
         if self.table is None:
             raise CellNotInData(f"no accuracy for cell {module_hash}: {self.description}")
@@ -144,10 +142,3 @@ class NB1shot1Benchmark(Benchmark):
                                                   **self.table.header["provenance"]}
         return {"benchmark": {"name": "nb101", "kind": self.kind, "accuracy": self.description, "table": table}}
 
-    @contextlib.contextmanager
-    def sealed(self) -> Iterator[None]:
-        self._sealed = True
-        try:
-            yield
-        finally:
-            self._sealed = False

@@ -7,15 +7,14 @@ capabilities it meets can search it. docs/adding_a_space.md walks through this f
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from spaces import register_space
-from spaces.base import Benchmark, Capability, DenseEdgeRows, SearchSpace
+from spaces.base import Benchmark, Capability, DenseEdgeRows, FlagSealed, SearchSpace
 
 OPS = ("none", "skip_connect", "conv_3x3")
 EDGES = ((1, 0), (2, 0), (2, 1))  # (to, from)
@@ -39,21 +38,19 @@ class ToyArch:
         return sum(OPS[o] == op for o in self.ops)
 
 
-class ToyBenchmark(Benchmark):
-    """Accuracy from a formula: convolutions help, a cell whose output node is cut off is poor."""
+class ToyBenchmark(FlagSealed, Benchmark):
+    """Accuracy from a formula: convolutions help, a cell whose output node is cut off is poor.
+    The seal (``FlagSealed``) makes a test-split read fail while a search runs."""
 
     kind = "tabular"
     timed_epochs = 10
-
-    def __init__(self) -> None:
-        self._sealed = False
 
     def _accuracy(self, arch: ToyArch) -> float:
         reachable = arch.ops[2] != 0 or (arch.ops[1] != 0)
         return 30.0 + (25.0 * reachable) + 9.0 * arch.count("conv_3x3") + 2.5 * arch.count("skip_connect")
 
     def query(self, arch: Any, dataset: str, split: Any = "valid", epochs: int | None = None) -> float:
-        if str(getattr(split, "value", split)) == "test" and self._sealed:
+        if str(getattr(split, "value", split)) == "test" and self.is_sealed:
             raise RuntimeError("the toy benchmark's test split is sealed while a search runs")
         return self._accuracy(arch) + (1.0 if str(getattr(split, "value", split)) == "test" else 0.0)
 
@@ -70,14 +67,6 @@ class ToyBenchmark(Benchmark):
 
     def own_seal(self) -> "ToyBenchmark":
         return ToyBenchmark()
-
-    @contextlib.contextmanager
-    def sealed(self) -> Iterator[None]:
-        self._sealed = True
-        try:
-            yield
-        finally:
-            self._sealed = False
 
 
 def _supernet_class() -> type:

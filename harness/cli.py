@@ -330,36 +330,11 @@ def cmd_conform(args: argparse.Namespace) -> int:
 
 
 def cmd_spaces(args: argparse.Namespace) -> int:
+    """``spaces info NAME``: what the space says of itself (:meth:`spaces.base.SearchSpace.info`)."""
     from spaces import get_space
 
-    name = args.name
-    if name.startswith("nb1shot1-"):
-        from spaces.nb1shot1.cells import OPS, SPACES, count, raw_size
-
-        number = int(name.split("-")[1]) if name.split("-")[1].isdigit() else -1
-        if number not in SPACES:
-            raise ValueError(f"unknown space {name!r}; NAS-Bench-1shot1 spaces: nb1shot1-1, nb1shot1-2, nb1shot1-3")
-        definition = SPACES[number]
-        print(f"{name}: NAS-Bench-1shot1 search space {number} (cells of NAS-Bench-101)")
-        print(f"  choice blocks: {definition.blocks}, ops per block: {', '.join(OPS)}")
-        for node, rule in enumerate(definition.parents, start=1):
-            text = f"fixed {list(rule[0])}" if isinstance(rule, tuple) else f"{rule} of {list(range(node))}"
-            print(f"  node {node} parents: {text}")
-        print(f"  output parents: {definition.output_parents} of {list(range(definition.blocks + 1))}")
-        print(f"  raw configurations: {raw_size(number):,} (paper: {definition.paper_size:,})")
-        if args.count:
-            print(f"  distinct NB101 cells: {count(number)['distinct_nb101_cells']:,}")
-        from spaces.nb1shot1.benchmark import open_nb101
-
-        space = get_space(name)
-        print(f"  architecture parameters: {space.arch_shape} (rows: {space.layout.blocks} mixed ops, the output, "
-              f"the inputs of nodes {list(space.layout.searched_nodes)}); one-shot scales: {', '.join(space.scales)}")
-        print(f"  NB101 data: {open_nb101('auto', args.data_dir)[1]}")
-        return 0
-    space = get_space(name)
-    print(f"{name}: benchmark {space.benchmark_name}")
-    print(f"  datasets: {', '.join(space.datasets)}; fidelities (epochs): {', '.join(map(str, space.fidelities))}")
-    print(f"  architecture parameters: {space.arch_shape}; one-shot scales: {', '.join(space.scales)}")
+    for line in get_space(args.name).info(args.data_dir, count=args.count):
+        print(line)
     return 0
 
 

@@ -172,14 +172,6 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
     _WATCHING_PARENT = True
 
 
-def open_benchmark(choice: str, data_dir: str | None, space: str = "nb201") -> Any:
-    """The benchmark a run of ``space`` reads (NB201: the data search, ``auto``, or the package's
-    embedded table; NB301: the surrogate in the data directory)."""
-    from spaces import get_space
-
-    return get_space(space).open_benchmark(choice, data_dir)
-
-
 def skeleton_record(job: Job) -> RunRecord:
     """The record of ``job`` before anything ran."""
     return RunRecord(experiment=job.experiment, run_id=job.run_id, strategy=job.strategy, label=job.label,
@@ -403,7 +395,9 @@ def _run_locked(config: ExperimentConfig, results_dir: Path, n_jobs: int | None,
         summary.reused, todo = len(todo) - len(remaining), remaining
     if not todo:
         return summary
-    open_benchmark(config.table, config.data_dir, config.space)  # fail once, clearly, before fanning out; also builds the cache
+    from spaces import get_space
+
+    get_space(config.space).open_benchmark(config.table, config.data_dir)  # fail once, clearly, before fanning out; builds caches
     bar = _progress_bar(len(todo), config.name, progress)
     pending = {job.run_id: job for job in todo}
 

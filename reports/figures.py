@@ -35,9 +35,15 @@ from nas_core.records import iter_records
 from reports.paper import PROXY_TITLE
 from reports.style import MARKERS, OKABE_ITO, save_figure, style
 
-#: Okabe-Ito, with its yellow last (it is faint on white)
-ONE_SHOT_NAMES = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS", "drnas": "DrNAS",
-                  "balenas_v1": "BaLeNAS (1st)", "balenas_v2": "BaLeNAS (2nd)", "bayesnas": "BayesNAS"}
+
+def _registered(strategy: Any) -> Any:
+    """The registered class of ``strategy``, or ``None`` (a plugin not loaded in this process)."""
+    from strategies import registry
+
+    try:
+        return registry.get(str(strategy))
+    except KeyError:
+        return None
 
 
 def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str, list[dict]]:
@@ -45,8 +51,8 @@ def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str
     M are Table 5).
 
     A record is one-shot when its trajectory has per-epoch derived cells, so a plugin's one-shot
-    strategy is drawn too. Runs are grouped by label: a built-in strategy run under its own
-    name shows its paper name, any other label (a plugin, a variant) shows as itself. The scale
+    strategy is drawn too. Runs are grouped by label: a strategy run under its own name shows
+    its declared ``display_name``, any other label (a plugin, a variant) shows as itself. The scale
     is the record's own (older records: the folder's ``_cpu`` / ``_smoke`` suffix)."""
     by_name: dict[str, list[dict]] = {}
     seen: set[str] = set()
@@ -54,17 +60,18 @@ def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str
         for record in iter_records(folder):
             strategy, label = record.get("strategy"), record.get("label", record.get("strategy"))
             rows = record.get("trajectory") or []
-            one_shot = strategy in ONE_SHOT_NAMES or any("epoch" in row and "genotype" in row for row in rows)
+            cls = _registered(strategy)
+            one_shot = getattr(cls, "kind", None) == "one-shot" or any("epoch" in row and "genotype" in row for row in rows)
             if record.get("status") != "done" or not one_shot or record["run_id"] in seen:
                 continue
-            if record.get("space", "nb201") != space:
+            if record["space"] != space:
                 continue
             if str(strategy).startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
                 continue
             seen.add(record["run_id"])
             scale = (record.get("provenance") or {}).get("scale") or (
                 "cpu" if folder.name.endswith("_cpu") else "smoke" if folder.name.endswith("_smoke") else "paper")
-            name = ONE_SHOT_NAMES[strategy] if label == strategy and strategy in ONE_SHOT_NAMES else str(label)
+            name = (cls.display_name or label) if label == strategy and cls is not None else str(label)
             by_name.setdefault(f"{name} [{scale}]", []).append(record)
     return dict(sorted(by_name.items()))
 
@@ -170,7 +177,7 @@ def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
     for folder in folders:
         for record in iter_records(folder):
             rows = [r for r in record.get("trajectory", []) if "incumbent_valid_acc" in r and "simulated_time_s" in r]
-            if record.get("status") == "done" and rows and record.get("space", "nb201") == "nb201":
+            if record.get("status") == "done" and rows and record["space"] == "nb201":
                 key = (record.get("label") or record["strategy"], record["dataset"])
                 curves.setdefault(key, []).append((np.array([r["simulated_time_s"] for r in rows]),
                                                    np.array([r["incumbent_valid_acc"] for r in rows])))

@@ -44,7 +44,7 @@ def load_runs(results_dir: str | Path, skipped: list[Path] | None = None) -> pd.
             "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
             "code_version": str((record.get("provenance") or {}).get("code_version", "unknown")),
-            "space": record.get("space", "nb201"),
+            "space": record["space"],
         }
         own = (record.get("hyperparameters") or {}).get("select") if final.get("selections") else None
         rows += _evaluation_rows(base, record.get("dataset"), final, own)

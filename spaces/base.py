@@ -192,6 +192,13 @@ class SearchSpace(abc.ABC):
         is a complete table (the reports' "all cells" and "optimal" rows); ``None`` otherwise."""
         return None
 
+    def info(self, data_dir: str | None = None, count: bool = False) -> list[str]:
+        """``nas-harness spaces info``: lines describing the space (``count``: also counts that
+        take long, where the space has any)."""
+        return [f"{self.name}: benchmark {self.benchmark_name}",
+                f"  datasets: {', '.join(self.datasets)}; fidelities (epochs): {', '.join(map(str, self.fidelities))}",
+                f"  architecture parameters: {self.arch_shape}; one-shot scales: {', '.join(self.scales)}"]
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         """Lines for ``nas-harness list``: where this space's benchmark data was found, or why not.
         Spaces sharing data return the same line (the list shows it once)."""

@@ -128,12 +128,16 @@ class _BaLeNAS(OneShotStrategy):
 class BaLeNASFirstOrder(_BaLeNAS):
     """BaLeNAS with the first-order architecture gradient at each sample."""
 
+    display_name = "BaLeNAS (1st)"
+
     order = 1
 
 
 @register("balenas_v2")
 class BaLeNASSecondOrder(_BaLeNAS):
     """BaLeNAS with DARTS's unrolled (second-order) gradient at each sample."""
+
+    display_name = "BaLeNAS (2nd)"
 
     order = 2
 
@@ -142,6 +146,7 @@ class BaLeNASSecondOrder(_BaLeNAS):
 class BaLeNASTF(BaLeNASSecondOrder):
     """BaLeNAS-TF: BaLeNAS (2nd) returning the synflow pick of K = 100 draws (paper Table 1)."""
 
+    display_name = "BaLeNAS-TF"
 
     def __init__(self, select: str = "synflow@100", **kwargs: Any) -> None:
         super().__init__(select=select, **kwargs)

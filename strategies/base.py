@@ -21,6 +21,8 @@ class Strategy(abc.ABC):
     search picks several architectures): everything else is optional."""
 
     name: str = ""
+    #: how tables and figures name the method ("DARTS (1st)"); empty: its registered name
+    display_name: str = ""
     #: "tabular" strategies query an oracle; "one-shot" ones train a supernet on data loaders.
     kind: str = "tabular"
     #: True when only the budget ends the search (ask/tell loops): a config must then set one

@@ -224,6 +224,8 @@ class BayesNAS(OneShotStrategy):
     (adapted, see the module docstring) and on the DARTS space (the original's cells,
     per cell kind, :class:`SwitchDistribution`)."""
 
+    display_name = "BayesNAS"
+
     #: the switched supernet, its Hessian and the derivation come from the space; switches need unpacked rows
     requires = (SwitchWalks, DenseEdgeRows)
 

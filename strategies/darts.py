@@ -21,11 +21,15 @@ class _Darts(OneShotStrategy):
 class DartsFirstOrder(_Darts):
     """DARTS, first-order approximation."""
 
+    display_name = "DARTS (1st)"
+
     order = 1
 
 
 @register("darts_v2")
 class DartsSecondOrder(_Darts):
     """DARTS, second-order (unrolled) approximation."""
+
+    display_name = "DARTS (2nd)"
 
     order = 2

@@ -128,6 +128,8 @@ class DirichletDistribution(AdamDistribution):
 class DrNAS(OneShotStrategy):
     """DrNAS: Dirichlet edge weights, first-order gradient, architecture step first."""
 
+    display_name = "DrNAS"
+
     order = 1
     arch_first = True
     #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported

@@ -15,6 +15,7 @@ from strategies.registry import register
 
 @register("gdas")
 class GDAS(OneShotStrategy):
+    display_name = "GDAS"
 
     def __init__(self, tau_max: float = 10.0, tau_min: float = 0.1, **kwargs) -> None:
         kwargs.setdefault("epochs", 250)  # GDAS's NB201 schedule (DARTS: 50)

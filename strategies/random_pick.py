@@ -16,6 +16,8 @@ from strategies.registry import register
 
 @register("random_pick")
 class RandomPick(Strategy):
+    display_name = "Random baseline"
+
     def __init__(self) -> None:
         pass
 

@@ -12,6 +12,8 @@ from strategies.registry import register
 
 @register("random_search")
 class RandomSearch(AskTellStrategy):
+    display_name = "Random search"
+
     def __init__(self) -> None:
         pass
 

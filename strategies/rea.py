@@ -19,6 +19,8 @@ from strategies.registry import register
 
 @register("rea")
 class RegularizedEvolution(AskTellStrategy):
+    display_name = "REA"
+
     def __init__(self, population_size: int = 10, sample_size: int = 3) -> None:
         if not isinstance(population_size, int) or population_size < 1:
             raise ValueError(f"population_size must be a positive integer, got {population_size!r}")

@@ -20,6 +20,7 @@ from strategies.registry import register
 
 @register("zero_cost")
 class ZeroCostNAS(Strategy):
+    display_name = "Zero-cost NAS"
     kind = "proxy"
 
     def __init__(self, k: int = 100, proxy: str = "synflow", init_seed: int = 0, batch_seed: int = 0) -> None:

@@ -103,6 +103,28 @@ class NB1shot1Space(SearchSpace):
         """NB101 cells have no skip-connection op: the collapse diagnostic does not apply."""
         return None
 
+    def info(self, data_dir: str | None = None, count: bool = False) -> list[str]:
+        """The space's definition (blocks, parents per node), its sizes against the paper's, the
+        architecture-parameter rows and the NB101 data found; ``count`` hashes every cell."""
+        from spaces.nb1shot1.benchmark import open_nb101
+        from spaces.nb1shot1.cells import SPACES, raw_size
+        from spaces.nb1shot1.cells import count as count_cells
+
+        definition = SPACES[self.number]
+        lines = [f"{self.name}: NAS-Bench-1shot1 search space {self.number} (cells of NAS-Bench-101)",
+                 f"  choice blocks: {definition.blocks}, ops per block: {', '.join(OPS)}"]
+        for node, rule in enumerate(definition.parents, start=1):
+            text = f"fixed {list(rule[0])}" if isinstance(rule, tuple) else f"{rule} of {list(range(node))}"
+            lines.append(f"  node {node} parents: {text}")
+        lines += [f"  output parents: {definition.output_parents} of {list(range(definition.blocks + 1))}",
+                  f"  raw configurations: {raw_size(self.number):,} (paper: {definition.paper_size:,})"]
+        if count:
+            lines.append(f"  distinct NB101 cells: {count_cells(self.number)['distinct_nb101_cells']:,}")
+        lines += [f"  architecture parameters: {self.arch_shape} (rows: {self.layout.blocks} mixed ops, the output, "
+                  f"the inputs of nodes {list(self.layout.searched_nodes)}); one-shot scales: {', '.join(self.scales)}",
+                  f"  NB101 data: {open_nb101('auto', data_dir)[1]}"]
+        return lines
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         from spaces.nb1shot1.benchmark import open_nb101
 

@@ -26,12 +26,14 @@ import torch
 from nas_core.streams import Streams
 from strategies.oneshot import LoopContext
 from strategies.registry import get
+from spaces import get_space
 name, samples, steps, threads, channels, cells, size = sys.argv[1:8]
 torch.set_num_threads(int(threads))
 kwargs = {"channels": int(channels), "cells_per_stage": int(cells), "image_size": int(size)}
 if name.startswith("balenas"):
     kwargs.update(samples=int(samples), tf_proxies=[], tf_k=[])
 strategy = get(name)(**kwargs)
+strategy.space = get_space("nb201")  # the loop is driven piecewise: it is told its space
 streams = Streams(0)
 strategy.setup(10, torch.device("cpu"), 25000, streams)
 ctx = LoopContext(strategy, 0, 1000, 100, streams)

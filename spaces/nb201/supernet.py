@@ -219,9 +219,6 @@ class Supernet(nn.Module):
     :mod:`spaces.nb201.partial_channels`), which :meth:`prune` and :meth:`widen` change between stages.
     """
 
-    #: strategies.cuda_graphs captures this supernet's passes on a GPU
-    cuda_graphable = True
-
     def __init__(self, num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5, impl: str = "fast",
                  generator: torch.Generator | int = 0, partial_k: int = 1) -> None:
         super().__init__()

@@ -115,6 +115,13 @@ class ProxyIndex(Capability):
     #: the scoring network's default size (channels, cells per stage): part of a cache's name when changed
     default_size: ClassVar[tuple[int, int]] = (16, 5)
 
+    # equal by type and key, so that a copy sent to a worker process finds that process's cached scorer
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and getattr(other, "key", None) == self.key
+
+    def __hash__(self) -> int:
+        return hash((type(self).__module__, type(self).__qualname__, self.key))
+
 
 class PartialChannels(Capability):
     """Partial-channel search cells (PC-DARTS style) that can drop ops and widen later (progressive DrNAS)."""

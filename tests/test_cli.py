@@ -171,7 +171,7 @@ def test_a_failed_record_write_stops_in_one_line_and_leaves_nothing_half_written
     import errno
     import json
 
-    import harness.records as records
+    import nas_core.records as records
 
     config = write_config(tmp_path / "c.toml", synthetic_data_dir, name="full", strategies=[{"name": "rea"}], seeds=[0, 1, 2])
     real_dump, calls = json.dump, []

@@ -130,17 +130,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load_plugins(specs: list[str] | None) -> None:
+    """Load ``--plugins`` files (paths from the current folder) or modules; one that fails is a one-line error."""
+    from harness.config import resolve_plugin
+    from strategies import registry
+
+    for spec in specs or []:
+        try:
+            registry.load_plugin(resolve_plugin(spec, None))
+        except Exception as exc:  # a plugin's own error (syntax, import) is the user's to fix: say which file
+            raise ValueError(f"plugin {spec!r} failed to load: {type(exc).__name__}: {exc}") from None
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """Every registered strategy (with its options) and space (with its capabilities and the data
     found for it), built-ins and the plugins named by ``--plugins``, dispatched over the registries."""
-    from harness.config import resolve_plugin
     from spaces import get_space, space_names
     from spaces.base import capability_type
     from strategies import registry
     from strategies.base import hyperparameter_names
 
-    for plugin in args.plugins or []:
-        registry.load_plugin(resolve_plugin(plugin, None))
+    _load_plugins(args.plugins)
     print("strategies:")
     for name in registry.names():
         cls = registry.get(name)
@@ -293,14 +303,12 @@ def cmd_conform(args: argparse.Namespace) -> int:
     """The shipped conformance suites (:mod:`harness.conformance`): 0 when everything conforms, 1 otherwise."""
     import json
 
-    from harness.config import resolve_plugin
     from harness.conformance import check_space, check_strategy
     from spaces import get_space, space_names
     from spaces.base import missing
     from strategies import registry
 
-    for plugin in args.plugins or []:
-        registry.load_plugin(resolve_plugin(plugin, None))
+    _load_plugins(args.plugins)
     if not args.space and not args.strategy:
         raise ValueError("name what to check: --space NAME and/or --strategy NAME")
     settings = json.loads(args.settings) if args.settings else None

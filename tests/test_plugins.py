@@ -96,6 +96,10 @@ def test_list_shows_what_a_plugin_file_registers(tmp_path, capsys):
     line = next(l for l in out.splitlines() if l.strip().startswith("anneal_list"))
     assert "temperature=1.0" in line and f"[plugin: {path.resolve()}]" in line
     assert "random_search" in out  # the built-ins stay listed
+    broken = tmp_path / "broken_plugin.py"
+    broken.write_text("import no_such_module_here\n", encoding="utf-8")
+    assert main(["list", "--plugins", str(broken)]) == 2
+    assert "failed to load: ModuleNotFoundError" in capsys.readouterr().err
 
 
 def test_builtin_records_carry_no_plugin_code(tmp_path, synthetic_data_dir):

@@ -112,7 +112,11 @@ def check_space(space: Any, data_dir: str | None = None, table: str = "auto", sa
     for preset in ("paper", "cpu", "smoke"):
         if preset not in getattr(space, "scales", {}):
             problems.append(f"scales lacks the {preset!r} preset (configs name it with scale = \"{preset}\")")
-    problems += _check_benchmark(space, archs[:5], data_dir, table)
+    try:
+        problems += _check_benchmark(space, archs[:5], data_dir, table)
+    except Exception as exc:  # e.g. data a benchmark needs is absent: say so, with the checks above kept
+        problems.append(f"the benchmark could not be checked: {type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}")
     return problems
 
 
@@ -173,14 +177,20 @@ def check_strategy(name: str, space: Any, dataset: str | None = None, data_dir: 
         return arch, oracle, log, spy
 
     problems: list[str] = []
-    arch, oracle, log, spy = search(seed)
+    try:
+        arch, oracle, log, spy = search(seed)
+    except Exception as exc:  # a search that raises is a finding, not the end of the suite
+        return [f"{name} failed on space {space.name!r}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
     if not space.is_member(arch):
         problems.append(f"{name} returned {arch!r}, not a member of space {space.name!r}")
     if budget.max_queries is not None and oracle.n_queries > budget.max_queries:
         problems.append(f"{name} made {oracle.n_queries} queries on a budget of {budget.max_queries}")
     if spy.test_reads:
         problems.append(f"{name} read the test split {spy.test_reads} time(s) during its search")
-    again, _, log_again, _ = search(seed)
+    try:
+        again, _, log_again, _ = search(seed)
+    except Exception as exc:
+        return problems + [f"{name} failed the second time with the same seed: {type(exc).__name__}: {exc}"]
     if again != arch or [strip_volatile(r) for r in log.rows] != [strip_volatile(r) for r in log_again.rows]:
         problems.append(f"{name} gave a different architecture or trajectory for the same seed")
     return problems

@@ -226,7 +226,6 @@ def _check_budget_ends_every_search(specs: list[StrategySpec], budget: Budget, e
 
 def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | None = None,
                       space: Any = None) -> list[StrategySpec]:
-    from spaces.base import describe_missing, missing
     from strategies import registry
     from strategies.base import hyperparameter_names
 
@@ -257,9 +256,9 @@ def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | 
             except (ValueError, TypeError) as exc:  # the strategy's own checks of its values
                 errors.append(f"strategies[{position}] ({name}): {exc}")
                 continue
-            lacking = missing(space, strategy.required_capabilities()) if space is not None else []
-            if lacking:  # an incompatible (strategy, space) pair is refused before anything runs
-                errors.append(f"strategies[{position}] ({label}): {describe_missing(name, space.name, lacking)}")
+            problems = strategy.space_problems(space) if space is not None else []
+            if problems:  # an incompatible (strategy, space) pair is refused before anything runs
+                errors.extend(f"strategies[{position}] ({label}): {problem}" for problem in problems)
                 continue
             specs.append(StrategySpec(label=label, name=name, kwargs=strategy.hyperparameters()))
     labels = [s.label for s in specs]

@@ -18,8 +18,8 @@ says what is wrong rather than where an assertion sat.
 **Space suite** (:func:`check_space`): the codec round-trips (``from_str(to_str(a)) == a``),
 ``sample``/``mutate``/``neighbours`` stay in the space and are deterministic under one seed,
 ``canonical`` is idempotent and keeps membership, ``derive_from_alpha`` of an array of
-:attr:`arch_shape` gives a member, every dataset answers a validation query, the benchmark's
-``sealed()`` blocks nothing a search may read, and the oracle charges the budget.
+:attr:`arch_shape` gives a member, every dataset answers a validation query under the
+benchmark's ``sealed()`` while a test-split query there fails, and the oracle charges the budget.
 
 **Strategy suite** (:func:`check_strategy`): on one (strategy, space) pair whose capabilities
 match, the search returns a member of the space, respects a query budget, gives the same
@@ -54,7 +54,7 @@ def quick_settings(name: str) -> dict[str, Any]:
     return dict(QUICK_SETTINGS.get(name, {}))
 
 
-class _SpyBenchmark:
+class SpyBenchmark:
     """Wraps a benchmark and counts test-split reads (the seal must make them impossible anyway)."""
 
     def __init__(self, benchmark: Any) -> None:
@@ -129,6 +129,12 @@ def _check_benchmark(space: Any, archs: list[Any], data_dir: str | None, table: 
                 value = benchmark.query(arch, dataset, Split.VALID, space.default_epochs)
                 if not isinstance(value, (int, float)) or not 0 <= float(value) <= 100:
                     problems.append(f"valid accuracy of {space.to_str(arch)} on {dataset} is {value!r}, not a % in [0, 100]")
+            try:  # the seal: a search must not be able to read the test split
+                leaked = benchmark.query(archs[0], dataset, Split.TEST, space.default_epochs)
+            except Exception:
+                leaked = None
+            if leaked is not None:
+                problems.append(f"the test split of {dataset} is readable while the benchmark is sealed ({leaked!r})")
         final = benchmark.final_evaluation(archs[0], dataset)
         if not isinstance(final, dict) or "valid_acc" not in final:
             problems.append(f"final_evaluation on {dataset} must be a dict with valid_acc, got {final!r}")
@@ -153,21 +159,20 @@ def check_strategy(name: str, space: Any, dataset: str | None = None, data_dir: 
 
     ``settings``: the strategy's keyword arguments for the check (default: its cheap settings)."""
     from harness.seeding import numpy_rng
-    from spaces.base import describe_missing, missing
     from strategies import registry
     from nas_core.records import strip_volatile
 
     cls = registry.get(name)
     settings = quick_settings(name) if settings is None else dict(settings)
     strategy = cls(**settings)
-    lacking = missing(space, strategy.required_capabilities())
-    if lacking:
-        return [describe_missing(name, space.name, lacking)]
+    refused = strategy.space_problems(space)
+    if refused:
+        return refused
     dataset = dataset or space.datasets[0]
     benchmark = space.open_benchmark(table, data_dir).own_seal()
 
-    def search(run_seed: int) -> tuple[Any, TabularOracle, SearchLog, _SpyBenchmark]:
-        spy = _SpyBenchmark(benchmark)
+    def search(run_seed: int) -> tuple[Any, TabularOracle, SearchLog, SpyBenchmark]:
+        spy = SpyBenchmark(benchmark)
         log = SearchLog()
         oracle = TabularOracle(spy, dataset, space.default_epochs, budget, log)
         problem = Problem(space=space, dataset=dataset, budget=budget, oracle=oracle, data_dir=data_dir, device="cpu")

@@ -31,9 +31,9 @@ from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows,
                                  ProxyIndex, SwitchScores, SwitchWalks, capability_type, describe_missing, missing,
                                  require)
 
-__all__ = ["Benchmark", "C", "Capability", "FlagSealed", "CudaGraphCapture", "DenseEdgeRows", "MissingCapability", "PartialChannels",
-           "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks", "capability_type", "describe_missing",
-           "missing", "require"]
+__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DenseEdgeRows", "FlagSealed", "MissingCapability",
+           "PartialChannels", "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks",
+           "capability_type", "describe_missing", "missing", "require"]
 
 class ProxiesUnavailable(ValueError):
     """The space has no network to score zero-cost proxies on (zero-cost NAS, BaLeNAS-TF's picks)."""

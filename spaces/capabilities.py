@@ -170,4 +170,3 @@ def describe_missing(strategy: str, space: str, lacking: list[type[Capability]])
     """The one-line refusal of an incompatible pair."""
     what = "; ".join(f"{kind.title()} ({kind.description})" for kind in lacking)
     return f"{strategy} needs what space {space!r} does not provide: {what}; pick a space that provides it"
-

@@ -36,6 +36,16 @@ class Strategy(abc.ABC):
         config check refuses a space lacking any of them before anything runs."""
         return tuple(self.requires)
 
+    def space_problems(self, space: Any) -> list[str]:
+        """Why this configured strategy cannot search ``space`` (empty: it can). The config check
+        reports these before anything runs, and a search refuses such a space too. By default: the
+        capabilities the space lacks; a strategy may add checks of its options against what the
+        space provides (progressive DrNAS: ``keep_ops`` and ``pc_k`` against its partial channels)."""
+        from spaces.base import describe_missing, missing
+
+        lacking = missing(space, self.required_capabilities())
+        return [describe_missing(self.name or type(self).__name__, space.name, lacking)] if lacking else []
+
     @abc.abstractmethod
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         """Return the final architecture, a member of ``problem.space``; a search that picks several

@@ -181,16 +181,24 @@ class DrNAS(OneShotStrategy):
         """The progressive variant also needs partial-channel cells that prune and widen."""
         return self.requires + ((PartialChannels,) if self.progressive else ())
 
+    def space_problems(self, space: Any) -> list[str]:
+        """Besides the capabilities: ``keep_ops`` must fit the space's edges and ``pc_k`` divide
+        every stage width of its partial-channel supernet."""
+        problems = super().space_problems(space)
+        partial = space.capability(PartialChannels) if self.progressive else None
+        if partial is None:
+            return problems
+        if self.keep_ops[0] > partial.n_ops:
+            problems.append(f"keep_ops {self.keep_ops!r} keeps more ops than an edge of space {space.name!r} has "
+                            f"({partial.n_ops})")
+        if any(width % self.pc_k[0] or width % self.pc_k[1] for width in partial.stage_widths(self.channels)):
+            problems.append(f"pc_k {self.pc_k!r} must divide every stage width (channels = {self.channels})")
+        return problems
+
     def make_supernet(self, num_classes: int, generator: Any) -> Any:
         if not self.progressive:
             return super().make_supernet(num_classes, generator)
         partial = require(self.search_space, PartialChannels)
-        if self.keep_ops[0] > partial.n_ops:
-            raise ValueError(f"keep_ops {self.keep_ops!r} keeps more ops than an edge of space "
-                             f"{self.search_space.name!r} has ({partial.n_ops})")
-        for width in partial.stage_widths(self.channels):
-            if width % self.pc_k[0] or width % self.pc_k[1]:
-                raise ValueError(f"pc_k {self.pc_k!r} must divide every stage width (channels = {self.channels})")
         return partial.make_supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator, self.pc_k[0])
 
     def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:

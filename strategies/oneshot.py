@@ -164,13 +164,11 @@ class OneShotStrategy(Strategy):
         return self.distribution.derive_arch(self.space)
 
     def check_space(self, space: Any) -> None:
-        """Refuse a space lacking a capability this strategy requires (the config check does it
-        first; this covers a loop driven by hand), naming what is missing."""
-        from spaces.base import MissingCapability, describe_missing, missing
-
-        lacking = missing(space, self.required_capabilities())
-        if lacking:
-            raise MissingCapability(describe_missing(self.name or type(self).__name__, space.name, lacking))
+        """Refuse a space this configured strategy cannot search (:meth:`space_problems`; the config
+        check does it first, this covers a loop driven by hand)."""
+        problems = self.space_problems(space)
+        if problems:
+            raise ValueError("; ".join(problems))
 
     def begin_epoch(self, ctx: LoopContext) -> None:
         """Before the epoch's steps (progressive DrNAS changes its supernet here between stages)."""

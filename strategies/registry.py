@@ -70,19 +70,19 @@ def _load_plugin(spec: str) -> None:
             raise FileNotFoundError(f"plugin file {spec} not found")
         module_name = f"nas_harness_plugin_{path.stem}"
         known = _PLUGIN_SOURCES.get(module_name)
-        if module_name in sys.modules and (known is None or known["sha256"] == _sha256(path)):
+        if module_name in sys.modules and (known is None or known == _source_of(path)):
             return  # loaded already, from this very code (a file edited since is loaded again)
         loader_spec = importlib.util.spec_from_file_location(module_name, path)
         assert loader_spec and loader_spec.loader
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_name] = module
-        source = path.read_bytes()
+        source = _source_of(path)  # hashed before it runs: the code that registers is the code recorded
         try:
             loader_spec.loader.exec_module(module)
         except BaseException:
             del sys.modules[module_name]  # a failed plugin is not half-loaded: the next attempt runs it again
             raise
-        _PLUGIN_SOURCES[module_name] = {"file": str(path.resolve()), "sha256": hashlib.sha256(source).hexdigest()}
+        _PLUGIN_SOURCES[module_name] = source
     else:
         try:
             module = importlib.import_module(spec)
@@ -90,12 +90,12 @@ def _load_plugin(spec: str) -> None:
             raise ModuleNotFoundError(f"plugin module {spec!r} could not be imported: {exc}") from None
         file = getattr(module, "__file__", None)
         if file and spec not in _PLUGIN_SOURCES:
-            _PLUGIN_SOURCES[spec] = {"file": str(Path(file).resolve()),
-                                     "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+            _PLUGIN_SOURCES[spec] = _source_of(Path(file))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _source_of(path: Path) -> dict[str, str]:
+    """``{"file", "sha256"}`` of a plugin's source file as it is now."""
+    return {"file": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def code_digest(cls: type) -> dict[str, str] | None:
@@ -110,7 +110,7 @@ def code_digest(cls: type) -> dict[str, str] | None:
     file = getattr(sys.modules.get(module), "__file__", None)  # imported some other way (a test, a notebook)
     if not file:
         return {"file": f"<{module}>", "sha256": "unknown"}
-    return {"file": str(Path(file).resolve()), "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+    return _source_of(Path(file))
 
 
 def get(name: str) -> type:

@@ -5,7 +5,7 @@ searches, and no test-split access during search (the table is sealed and also s
 """
 from __future__ import annotations
 
-from harness.conformance import quick_settings
+from harness.conformance import SpyBenchmark, quick_settings
 
 from pathlib import Path
 
@@ -15,26 +15,11 @@ from nas_core.records import SearchResult
 from nas_core.problem import Budget, Problem, SearchLog, TabularOracle
 from harness.seeding import numpy_rng
 from spaces.nb201.space import NB201Space
-from nas_core.splits import Split
 from strategies import registry
 
 REPO = Path(__file__).resolve().parent.parent
 registry.load_plugin(str(REPO / "docs" / "examples" / "local_search.py"))
 STRATEGIES = [n for n in registry.names() if not n.startswith("test_")]
-
-
-class SpyTable:
-    """Wraps the real table object and counts test-split reads."""
-
-    def __init__(self, table) -> None:
-        self.table, self.test_reads = table, 0
-
-    def query(self, arch, dataset, split=Split.VALID, epochs=200):
-        self.test_reads += Split.parse(split) is Split.TEST
-        return self.table.query(arch, dataset, split, epochs)
-
-    def __getattr__(self, name):
-        return getattr(self.table, name)
 
 
 IMAGES: list = []  # the tiny image folder, set by an autouse fixture (one-shot strategies read images)
@@ -48,7 +33,7 @@ def _images(image_data_dir):
 def search(name, table, seed, budget=Budget(max_queries=30), dataset="cifar100", epochs=200):
     if registry.get(name).kind == "one-shot":
         dataset = "cifar10"  # the tiny image fixture is CIFAR-10-shaped
-    spy = SpyTable(table)
+    spy = SpyBenchmark(table)
     log = SearchLog()
     oracle = TabularOracle(spy, dataset, epochs, budget, log)
     problem = Problem(space=NB201Space(), dataset=dataset, budget=budget, oracle=oracle, data_dir=IMAGES[0])

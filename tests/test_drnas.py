@@ -195,3 +195,15 @@ def test_progressive_search_prunes_widens_and_resumes_across_the_stages(image_da
     resumed = get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint), numpy_rng({"p": 1}, 0), resumed_log)
     assert resumed == arch
     assert [strip_volatile(r) for r in resumed_log.rows] == [strip_volatile(r) for r in log.rows]
+
+
+def test_progressive_options_are_checked_against_the_space_before_anything_runs():
+    """keep_ops must fit NB201's five ops and pc_k divide its stage widths: config errors, not run failures."""
+    from harness.config import ConfigError, parse_config
+
+    base = {"name": "p", "datasets": ["cifar10"], "seeds": [0]}
+    with pytest.raises(ConfigError, match=r"keep_ops \[6, 3\] keeps more ops than an edge of space 'nb201' has \(5\)"):
+        parse_config({**base, "strategies": [{"name": "drnas", "progressive": True, "keep_ops": [6, 3]}]})
+    with pytest.raises(ConfigError, match=r"pc_k \[3, 3\] must divide every stage width"):
+        parse_config({**base, "strategies": [{"name": "drnas", "progressive": True, "pc_k": [3, 3]}]})
+    assert get("drnas")(progressive=True).space_problems(NB201Space()) == []

@@ -44,6 +44,24 @@ def test_the_space_suite_names_what_a_broken_space_gets_wrong(toy):
     assert any("contains the architecture itself" in p for p in problems)
 
 
+def test_the_space_suite_catches_a_benchmark_whose_seal_lets_the_test_split_through(toy):
+    import contextlib
+
+    class LeakyBenchmark(type(toy.open_benchmark())):
+        def sealed(self):  # a seal that seals nothing
+            return contextlib.nullcontext()
+
+        def own_seal(self):
+            return self
+
+    class Leaky(type(toy)):
+        def open_benchmark(self, choice="auto", data_dir=None):
+            return LeakyBenchmark()
+
+    problems = check_space(Leaky())
+    assert any("test split of cifar10 is readable while the benchmark is sealed" in p for p in problems)
+
+
 @pytest.mark.parametrize("name", BLACK_BOX + ONE_SHOT)
 def test_every_strategy_the_toy_space_allows_passes_the_strategy_suite(name, toy, image_data_dir):
     assert check_strategy(name, toy, data_dir=str(image_data_dir)) == []

@@ -1,9 +1,9 @@
 """``nas-harness bench balenas``: one search step of BaLeNAS (M = 1..4) against DARTS, same run.
 
 Each variant runs in a fresh subprocess (peak resident memory is per process), building the
-strategy's own supernet, distribution and optimizers through :meth:`OneShotStrategy.setup` and
-timing :meth:`OneShotStrategy.step` -- exactly what the search loop runs -- on fixed random
-batches. The DARTS subprocess also times one first-order architecture-gradient pass alone
+strategy's own supernet, distribution and optimizers as a search member
+(:meth:`strategies.oneshot_loop.OneShotLoop.member`) and timing its step policy's ``step`` --
+exactly what the search loop runs -- on fixed random batches. The DARTS subprocess also times one first-order architecture-gradient pass alone
 (the closure: a forward and backward of the valid batch w.r.t. alpha), which gives the target:
 
     BaLeNAS(M) step time <= DARTS step time + (M - 1) x one architecture-gradient pass,
@@ -24,8 +24,10 @@ _STEP = """
 import json, resource, statistics, sys, time
 import torch
 from nas_core.streams import Streams
-from strategies.oneshot import LoopContext
+from strategies.loop_context import LoopContext
+from strategies.oneshot_loop import OneShotLoop
 from strategies.registry import get
+from strategies.step_policies import first_order_gradient
 from spaces import get_space
 name, samples, steps, threads, channels, cells, size = sys.argv[1:8]
 torch.set_num_threads(int(threads))
@@ -33,20 +35,20 @@ kwargs = {"channels": int(channels), "cells_per_stage": int(cells), "image_size"
 if name.startswith("balenas"):
     kwargs.update(samples=int(samples), tf_proxies=[], tf_k=[])
 strategy = get(name)(**kwargs)
-strategy.space = get_space("nb201")  # the loop is driven piecewise: it is told its space
-streams = Streams(0)
-strategy.setup(10, torch.device("cpu"), 25000, streams)
-ctx = LoopContext(strategy, 0, 1000, 100, streams)
-strategy.distribution.begin_epoch(ctx)
+loop = OneShotLoop(strategy.settings, strategy.make_policy(), strategy.make_schedule())
+streams = Streams(0)  # single steps on random batches: a member without data
+member = loop.member(get_space("nb201"), streams, torch.device("cpu"), 10, 25000, strategy.make_distribution_for)
+ctx = LoopContext(strategy.settings, 0, 1000, 100, streams)
+member.distribution.begin_epoch(ctx)
 g = torch.Generator().manual_seed(0)
 batch = lambda: (torch.randn(64, 3, int(size), int(size), generator=g), torch.randint(0, 10, (64,), generator=g))
 train, valid = batch(), batch()
 step_times, pass_times = [], []
 for i in range(int(steps) + 1):
     t0 = time.perf_counter()
-    strategy.step(train, valid, ctx)
+    loop.policy.step(member, train, valid, ctx)
     t1 = time.perf_counter()
-    strategy.first_order_gradient(valid, ctx)
+    first_order_gradient(member, valid, ctx)
     t2 = time.perf_counter()
     if i:
         step_times.append(t1 - t0)

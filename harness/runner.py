@@ -116,7 +116,7 @@ def run_job(job: Job) -> RunRecord:
             provenance.update(time_limit_enforced=True, time_limit_mode=mechanism)
             found = SearchResult.of(strategy.search(problem, rng, log))
         search_wall = time.perf_counter() - t0
-        provenance.update(device=getattr(strategy, "device_used", "cpu"), **getattr(strategy, "runtime_provenance", {}))
+        provenance.update({"device": "cpu", **found.runtime})
         if not space.is_member(found.arch):
             raise TypeError(f"strategy {job.strategy!r} returned {found.arch!r}, which is not a cell of space {job.space!r}")
         picks = None

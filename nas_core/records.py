@@ -200,6 +200,8 @@ class SearchResult:
     arch: Any
     picks: Mapping[str, Any] = field(default_factory=dict)
     details: Mapping[str, Any] | None = None
+    #: where the search ran (device, GPU, CUDA graphs...), merged into the record's provenance
+    runtime: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, found: Any) -> SearchResult:

@@ -21,13 +21,15 @@ the best-scored cell among the first K draws, so one search serves the argmax-mu
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from nas_core.problem import Problem, SearchLog
+from nas_core.problem import Problem
 from nas_core.records import SearchResult
-from nas_core.streams import Streams
 from strategies.distributions import ArchDistribution, EdgeWeights
+from strategies.loop_settings import LoopSettings
 from strategies.oneshot import LoopContext, OneShotStrategy
+from strategies.oneshot_loop import SearchMember
 from strategies.registry import register
 
 DEFAULT_PROXIES = ["synflow", "snip", "grasp"]
@@ -80,48 +82,62 @@ class GaussianDistribution(ArchDistribution):
                 "sigma_min": float(sigma.min()), "sigma_max": float(sigma.max())}
 
 
-class _BaLeNAS(OneShotStrategy):
-    def __init__(self, samples: int = 3, prior_precision: float = 1.0, prec_init: float = 1.0, noise_scale: float = 1.0,
-                 arch_first: bool = False, tf_proxies: list[str] | None = None, tf_draws: int = 100,
-                 tf_k: list[int] | None = None, select: str = "argmax_mu", **kwargs: Any) -> None:
-        from strategies.tf_selection import check_selection_options
+@dataclass(frozen=True)
+class BaLeNASSettings(LoopSettings):
+    """The loop's settings plus Vadam's (checked by :func:`strategies.vadam_options.check_vadam_options`)
+    and BaLeNAS-TF's selection (:func:`strategies.tf_selection.check_selection_options`)."""
 
-        super().__init__(**kwargs)
-        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-            raise ValueError(f"samples (M) must be a positive integer, got {samples!r}")
-        if not prior_precision >= 0 or not prec_init >= prior_precision:
-            raise ValueError(f"need 0 <= prior_precision <= prec_init, got {prior_precision}, {prec_init}")
-        if not noise_scale >= 0:
-            raise ValueError(f"noise_scale must be non-negative, got {noise_scale!r}")
-        if arch_first and self.order == 2:
-            raise ValueError("arch_first applies to the first-order variant; the second order always steps alpha first")
-        self.samples, self.prior_precision, self.prec_init, self.noise_scale = samples, prior_precision, prec_init, noise_scale
-        self.arch_first = bool(arch_first)
-        self.tf_proxies = list(DEFAULT_PROXIES if tf_proxies is None else tf_proxies)
-        self.tf_k = list(DEFAULT_K if tf_k is None else tf_k)
-        self.tf_draws, self.select = tf_draws, select
+    samples: int = 3
+    prior_precision: float = 1.0
+    prec_init: float = 1.0
+    noise_scale: float = 1.0
+    #: first order only: Algorithm 1's order (architecture step first); default off, so that
+    #: sigma = 0 reduces BaLeNAS (1st) to DARTS (1st) exactly
+    arch_first: bool = False
+    tf_proxies: list[str] = field(default_factory=lambda: list(DEFAULT_PROXIES))
+    tf_draws: int = 100
+    tf_k: list[int] = field(default_factory=lambda: list(DEFAULT_K))
+    select: str = "argmax_mu"
+
+    def __post_init__(self) -> None:
+        from strategies.tf_selection import check_selection_options
+        from strategies.vadam_options import check_vadam_options
+
+        super().__post_init__()
+        check_vadam_options(self.samples, self.prior_precision, self.prec_init, self.noise_scale)
         check_selection_options(self.tf_proxies, self.tf_draws, self.tf_k, self.select)
 
-    def make_distribution(self) -> ArchDistribution:
-        return GaussianDistribution(self.a_lr, self.prior_precision, self.prec_init, self.samples, self.noise_scale)
 
-    def after_search(self, problem: Problem, streams: Streams, log: SearchLog) -> None:
-        """BaLeNAS-TF: draw cells from q and select per (proxy, K); the table stays sealed meanwhile."""
+@dataclass(frozen=True)
+class BaLeNASTFSettings(BaLeNASSettings):
+    select: str = "synflow@100"
+
+
+class _BaLeNAS(OneShotStrategy):
+    settings_type = BaLeNASSettings
+
+    def __init__(self, **options: Any) -> None:
+        if options.get("arch_first") and self.order == 2:
+            raise ValueError("arch_first applies to the first-order variant; the second order always steps alpha first")
+        super().__init__(**options)
+
+    def make_distribution(self) -> ArchDistribution:
+        s = self.settings
+        return GaussianDistribution(s.a_lr, s.prior_precision, s.prec_init, s.samples, s.noise_scale)
+
+    def after_search(self, problem: Problem, member: SearchMember) -> SearchResult:
+        """BaLeNAS-TF: draw cells from q and select per (proxy, K), the table sealed meanwhile; the
+        ``select``ed cell is the result, with every other pick of the same search (argmax-mu and
+        each (proxy, K)) and the selection's draws and scores, for the record."""
         from strategies.tf_selection import select_from_distribution
 
-        dist = self.distribution
-        self.selection = select_from_distribution(
-            dist.alpha.detach().cpu(), dist.sigma.detach().cpu(), streams.torch_generator("selection"),
-            self.tf_draws, self.tf_proxies, self.tf_k, problem.dataset, problem.space, problem.data_dir)
-        self.selections = {"argmax_mu": dist.derive_arch(problem.space), **self.selection.chosen}
-
-    def search(self, problem: Problem, rng: Any, log: SearchLog) -> SearchResult:
-        """The ``select``ed cell, with every other pick of the same search (argmax-mu and each
-        (proxy, K)) and the selection's draws and scores, for the record."""
-        argmax_mu = super().search(problem, rng, log)
-        arch = argmax_mu if self.select == "argmax_mu" else self.selections[self.select]
-        return SearchResult(arch, picks=dict(self.selections), details=self.selection.as_record())
-
+        s, dist = self.settings, member.distribution
+        selection = select_from_distribution(
+            dist.alpha.detach().cpu(), dist.sigma.detach().cpu(), member.streams.torch_generator("selection"),
+            s.tf_draws, s.tf_proxies, s.tf_k, problem.dataset, problem.space, problem.data_dir)
+        picks = {"argmax_mu": member.derive(), **selection.chosen}
+        return SearchResult(picks[s.select], picks=picks, details=selection.as_record(),
+                            runtime=member.runtime.provenance())
 
 
 @register("balenas_v1")
@@ -148,5 +164,4 @@ class BaLeNASTF(BaLeNASSecondOrder):
 
     display_name = "BaLeNAS-TF"
 
-    def __init__(self, select: str = "synflow@100", **kwargs: Any) -> None:
-        super().__init__(select=select, **kwargs)
+    settings_type = BaLeNASTFSettings

@@ -1,8 +1,10 @@
 """The one Strategy protocol, plus an ask/tell base for black-box strategies.
 
-Hyperparameters are the keyword arguments of ``__init__``; ``__init__`` stores them (and may
-reject bad values) and does nothing else, so a record can store them and a config can set
-them. All randomness comes from the ``rng`` the harness derives from the run's key.
+Hyperparameters are the fields of the strategy's ``settings_type`` (a frozen dataclass checked
+once, :mod:`strategies.settings`; the one-shot strategies) and the keyword arguments of
+``__init__`` (the black-box strategies, and a plugin's own options); ``__init__`` stores them
+(and may reject bad values) and does nothing else, so a record can store them and a config can
+set them. All randomness comes from the ``rng`` the harness derives from the run's key.
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ class Strategy(abc.ABC):
     kind: str = "tabular"
     #: True when only the budget ends the search (ask/tell loops): a config must then set one
     needs_budget: bool = False
+
+    #: a frozen dataclass of hyperparameters (:mod:`strategies.settings`), or ``None``: ``__init__``'s keywords only
+    settings_type: type | None = None
 
     #: capability types (:mod:`spaces.capabilities`) a space must provide for this strategy to search it
     requires: tuple[type[Capability], ...] = ()
@@ -65,7 +70,10 @@ class Strategy(abc.ABC):
 
 
 def hyperparameter_names(cls: type) -> list[str]:
-    """Keyword arguments of ``__init__``; a ``**kwargs`` passes on to the parent's, which count too."""
+    """Keyword arguments of ``__init__`` (a ``**kwargs`` passes on to the parent's, which count
+    too), then the hyperparameter fields of the class's ``settings_type``."""
+    from strategies.settings import hyperparameter_fields
+
     names: list[str] = []
     for klass in cls.__mro__:
         if "__init__" not in vars(klass) or klass is object:
@@ -75,12 +83,20 @@ def hyperparameter_names(cls: type) -> list[str]:
                   and p.name not in names]
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
+    settings_type = getattr(cls, "settings_type", None)
+    if settings_type is not None:
+        names += [f.name for f in hyperparameter_fields(settings_type) if f.name not in names]
     return names
 
 
 def hyperparameter_defaults(cls: type) -> dict[str, Any]:
-    """Default values of the ``__init__`` keyword arguments, the subclass's winning."""
-    defaults: dict[str, Any] = {}
+    """Default values of the hyperparameters: the settings' fields, then the ``__init__`` keyword
+    arguments, the subclass's winning."""
+    from strategies.settings import field_default, hyperparameter_fields
+
+    settings_type = getattr(cls, "settings_type", None)
+    defaults: dict[str, Any] = {} if settings_type is None else {
+        f.name: field_default(f) for f in hyperparameter_fields(settings_type)}
     for klass in reversed(cls.__mro__):
         if "__init__" in vars(klass) and klass is not object:
             for p in inspect.signature(klass.__init__).parameters.values():
@@ -99,7 +115,10 @@ def _same(value: Any, default: Any) -> bool:
 def hyperparameter_hints(cls: type) -> dict[str, object]:
     import typing
 
-    hints: dict[str, object] = {}
+    from strategies.settings import settings_hints
+
+    settings_type = getattr(cls, "settings_type", None)
+    hints: dict[str, object] = {} if settings_type is None else settings_hints(settings_type)
     for klass in reversed(cls.__mro__):
         if "__init__" in vars(klass) and klass is not object:
             hints.update(typing.get_type_hints(klass.__init__))

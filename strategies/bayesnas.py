@@ -52,12 +52,16 @@ excluded, with the largest gamma_child * ||s_child||.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spaces.base import DenseEdgeRows, SwitchScores, SwitchWalks, require
 from strategies.distributions import ArchDistribution, EdgeWeights
+from strategies.loop_settings import LoopSettings
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
+from strategies.settings import non_negative_number, one_of, positive_int, positive_number
+from strategies.step_policies import StepPolicy
 
 NONE = 0
 #: where the parent switch sits on an edge, and the output-layer Hessian rule (spaces.switched takes the same names)
@@ -218,6 +222,91 @@ class SwitchDistribution(ArchDistribution):
             setattr(self, name, value.clone())
 
 
+@dataclass(frozen=True)
+class BayesNASSettings(LoopSettings):
+    """The loop's settings with BayesNAS's published schedule (one warm-up, one joint epoch)."""
+
+    epochs: int = 2
+    warmup_epochs: int = 1
+    lambda_parent: float = 0.01
+    lambda_child: float = 0.01
+    parent_at: str = "input"
+    output_hessian: str = "target"
+    hessian_batches: int = 10
+    prune_threshold: float = 1e-3
+    switch_init: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.warmup_epochs, bool) or not isinstance(self.warmup_epochs, int) \
+                or not 0 <= self.warmup_epochs < self.epochs:
+            raise ValueError(f"warmup_epochs must be an integer in [0, epochs), got {self.warmup_epochs!r}")
+        positive_number("lambda_parent", self.lambda_parent)
+        positive_number("lambda_child", self.lambda_child)
+        one_of("parent_at", self.parent_at, PLACEMENTS)
+        one_of("output_hessian", self.output_hessian, OUTPUT_HESSIANS)
+        positive_int("hessian_batches", self.hessian_batches)
+        non_negative_number("prune_threshold", self.prune_threshold)
+        positive_number("switch_init", self.switch_init)
+
+
+class SwitchedJointStep(StepPolicy):
+    """BayesNAS's training (module docstring): warm-up epochs train the weights alone on the NLL;
+    joint epochs train weights and switches on the cost, one train batch per step, and end with
+    the Hessian and the HARD update. The switched network comes from the space's
+    :class:`SwitchWalks`; it is the member's ``policy_state``."""
+
+    def __init__(self, settings: BayesNASSettings) -> None:
+        self.settings = settings
+
+    def setup(self, member: Any) -> None:
+        member.policy_state = require(member.space, SwitchWalks).walk(member.runtime.supernet, self.settings.parent_at)
+
+    def step(self, member: Any, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
+        import torch
+        import torch.nn.functional as F
+
+        dist, runtime, switched = member.distribution, member.runtime, member.policy_state
+        joint = ctx.epoch >= self.settings.warmup_epochs
+        child, parent = (dist.child, dist.parent) if joint else (dist.child.detach(), dist.parent.detach())
+        runtime.w_opt.zero_grad(set_to_none=True)
+        dist.optimizer.zero_grad(set_to_none=True)
+        logits = switched(train[0], child, parent)
+        loss = F.cross_entropy(logits, train[1])
+        member.check_finite(loss, ctx, "training")
+        (member.regularised(loss) if joint else loss).backward()
+        torch.nn.utils.clip_grad_norm_(runtime.supernet.parameters(), member.settings.grad_clip)
+        runtime.w_opt.step()
+        if joint:
+            for group in dist.optimizer.param_groups:
+                group["lr"] = ctx.w_lr
+            dist.optimizer.step()
+        with torch.no_grad():
+            valid_logits = switched(valid[0], dist.child, dist.parent)
+        return logits.detach(), valid_logits
+
+    def end_epoch(self, member: Any, ctx: LoopContext) -> None:
+        """After a joint epoch: the Hessian on the epoch's first training batches, then HARD."""
+        if ctx.epoch < self.settings.warmup_epochs:
+            return
+        dist, switched = member.distribution, member.policy_state
+        h_child, h_parent, seen = 0, 0, 0
+        for (train, _valid) in member.data.epoch(ctx.epoch):
+            if seen == self.settings.hessian_batches:
+                break
+            x, y = (t.to(member.runtime.device) for t in train)
+            hc, hp = switched.diagonal_hessian(x, y, dist.child, dist.parent, self.settings.output_hessian)
+            h_child, h_parent, seen = h_child + hc, h_parent + hp, seen + 1
+        dist.update(h_child / seen, h_parent / seen)
+
+    def probe_loss(self, member: Any, batch: tuple) -> tuple[Any, Any, Any]:
+        """L_val w.r.t. the per-cell child switches at their current values (every entry real: no mask)."""
+        import torch.nn.functional as F
+
+        dist = member.distribution
+        return F.cross_entropy(member.policy_state(batch[0], dist.child, dist.parent.detach()), batch[1]), dist.child, None
+
+
 @register("bayesnas")
 class BayesNAS(OneShotStrategy):
     """BayesNAS: switches with a hierarchical sparse prior, Laplace-approximated; on NB201
@@ -225,85 +314,19 @@ class BayesNAS(OneShotStrategy):
     per cell kind, :class:`SwitchDistribution`)."""
 
     display_name = "BayesNAS"
+    settings_type = BayesNASSettings
 
     #: the switched supernet, its Hessian and the derivation come from the space; switches need unpacked rows
     requires = (SwitchWalks, DenseEdgeRows)
 
     order = 1
 
-    def __init__(self, epochs: int = 2, warmup_epochs: int = 1, lambda_parent: float = 0.01, lambda_child: float = 0.01,
-                 parent_at: str = "input", output_hessian: str = "target", hessian_batches: int = 10,
-                 prune_threshold: float = 1e-3, switch_init: float = 0.2, **kwargs: Any) -> None:
-        super().__init__(epochs=epochs, **kwargs)
-        if not isinstance(warmup_epochs, int) or not 0 <= warmup_epochs < self.epochs:
-            raise ValueError(f"warmup_epochs must be an integer in [0, epochs), got {warmup_epochs!r}")
-        if not (lambda_parent > 0 and lambda_child > 0):
-            raise ValueError(f"lambda_parent and lambda_child must be positive, got {lambda_parent}, {lambda_child}")
-        if parent_at not in PLACEMENTS:
-            raise ValueError(f"parent_at must be one of {PLACEMENTS}, got {parent_at!r}")
-        if output_hessian not in OUTPUT_HESSIANS:
-            raise ValueError(f"output_hessian must be one of {OUTPUT_HESSIANS}, got {output_hessian!r}")
-        if not isinstance(hessian_batches, int) or hessian_batches < 1:
-            raise ValueError(f"hessian_batches must be a positive integer, got {hessian_batches!r}")
-        if not prune_threshold >= 0:
-            raise ValueError(f"prune_threshold must be non-negative, got {prune_threshold!r}")
-        if not switch_init > 0:
-            raise ValueError(f"switch_init must be positive, got {switch_init!r}")
-        self.warmup_epochs, self.lambda_parent, self.lambda_child = warmup_epochs, lambda_parent, lambda_child
-        self.parent_at, self.output_hessian, self.hessian_batches = parent_at, output_hessian, hessian_batches
-        self.prune_threshold, self.switch_init = prune_threshold, switch_init
-
-    def make_distribution(self) -> ArchDistribution:
-        walks = require(self.search_space, SwitchWalks)
-        return SwitchDistribution(walks.cell_kinds(self.supernet), self.w_lr, self.w_momentum, self.nesterov,
-                                  self.lambda_parent, self.lambda_child, self.prune_threshold, self.switch_init,
+    def make_distribution_for(self, member: Any) -> ArchDistribution:
+        """Switch groups per cell kind of the member's supernet; the switches use the weights' SGD settings."""
+        s, walks = self.settings, require(member.space, SwitchWalks)
+        return SwitchDistribution(walks.cell_kinds(member.runtime.supernet), s.w_lr, s.w_momentum, s.nesterov,
+                                  s.lambda_parent, s.lambda_child, s.prune_threshold, s.switch_init,
                                   prunes_edges=walks.prunes_edges)
 
-    def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:
-        super().setup(num_classes, device, n_valid, streams)
-        self.switched = require(self.search_space, SwitchWalks).walk(self.supernet, self.parent_at)
-
-    def step(self, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
-        """Warm-up: weights alone on NLL. Joint: weights and switches on the cost. One train batch each."""
-        import torch
-        import torch.nn.functional as F
-
-        dist = self.distribution
-        joint = ctx.epoch >= self.warmup_epochs
-        child, parent = (dist.child, dist.parent) if joint else (dist.child.detach(), dist.parent.detach())
-        self.w_opt.zero_grad(set_to_none=True)
-        dist.optimizer.zero_grad(set_to_none=True)
-        logits = self.switched(train[0], child, parent)
-        loss = F.cross_entropy(logits, train[1])
-        self.check_finite(loss, ctx, "training")
-        (self.regularised(loss) if joint else loss).backward()
-        torch.nn.utils.clip_grad_norm_(self.supernet.parameters(), self.grad_clip)
-        self.w_opt.step()
-        if joint:
-            for group in dist.optimizer.param_groups:
-                group["lr"] = ctx.w_lr
-            dist.optimizer.step()
-        with torch.no_grad():
-            valid_logits = self.switched(valid[0], dist.child, dist.parent)
-        return logits.detach(), valid_logits
-
-    def end_epoch(self, ctx: LoopContext, data: Any, device: Any) -> None:
-        """After a joint epoch: the Hessian on the epoch's first training batches, then HARD."""
-        if ctx.epoch < self.warmup_epochs:
-            return
-        dist = self.distribution
-        h_child, h_parent, seen = 0, 0, 0
-        for (train, _valid) in data.epoch(ctx.epoch):
-            if seen == self.hessian_batches:
-                break
-            x, y = (t.to(device) for t in train)
-            hc, hp = self.switched.diagonal_hessian(x, y, dist.child, dist.parent, self.output_hessian)
-            h_child, h_parent, seen = h_child + hc, h_parent + hp, seen + 1
-        dist.update(h_child / seen, h_parent / seen)
-
-    def probe_loss(self, batch: tuple) -> tuple[Any, Any, Any]:
-        """L_val w.r.t. the per-cell child switches at their current values (every entry real: no mask)."""
-        import torch.nn.functional as F
-
-        dist = self.distribution
-        return F.cross_entropy(self.switched(batch[0], dist.child, dist.parent.detach()), batch[1]), dist.child, None
+    def make_policy(self) -> StepPolicy:
+        return SwitchedJointStep(self.settings)

@@ -12,9 +12,10 @@ from strategies.distributions import ArchDistribution, SoftmaxDistribution
 from strategies.oneshot import OneShotStrategy
 from strategies.registry import register
 
+
 class _Darts(OneShotStrategy):
     def make_distribution(self) -> ArchDistribution:
-        return SoftmaxDistribution(lr=self.a_lr, weight_decay=self.a_weight_decay)
+        return SoftmaxDistribution(lr=self.settings.a_lr, weight_decay=self.settings.a_weight_decay)
 
 
 @register("darts_v1")

@@ -1,6 +1,6 @@
 """The distribution seam of the one-shot loop: everything a differentiable method owns.
 
-The loop (:mod:`strategies.oneshot`) trains supernet weights and asks an
+The loop (:mod:`strategies.oneshot_loop`) trains supernet weights and asks an
 :class:`ArchDistribution` for everything architectural:
 
 * its parameters and the optimizer that updates them (:meth:`init`, :meth:`make_optimizer`);
@@ -14,7 +14,9 @@ The loop (:mod:`strategies.oneshot`) trains supernet weights and asks an
   distribution has its own), an optional regulariser, an end-of-epoch hook, trajectory
   fields (:meth:`describe`) and its own checkpoint state.
 
-A new method is then a subclass of a few dozen lines, not a copy of the loop. Randomness:
+A new method is then a subclass of a few dozen lines, not a copy of the loop. A distribution
+takes its options already checked: the strategy's settings check them once
+(:mod:`strategies.settings`). Randomness:
 :meth:`begin_epoch` gives the distribution its ``arch_noise`` generator for the epoch
 (derived from run seed, purpose and epoch), so a resumed run draws the same noise. torch is
 imported inside methods: strategy modules must stay cheap to import for listing.
@@ -40,8 +42,6 @@ class ArchDistribution(abc.ABC):
     """Architecture parameters, their optimizer and how edge weights are drawn from them."""
 
     def __init__(self, samples: int = 1) -> None:
-        if not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"samples (M) must be a positive integer, got {samples!r}")
         self.samples = samples
         self.params: list[torch.Tensor] = []
         self.optimizer: Any = None
@@ -183,8 +183,6 @@ class GumbelDistribution(AdamDistribution):
 
     def __init__(self, tau_max: float = 10.0, tau_min: float = 0.1, **adam: Any) -> None:
         super().__init__(**adam)
-        if not 0 < tau_min <= tau_max:
-            raise ValueError(f"need 0 < tau_min <= tau_max, got {tau_min}, {tau_max}")
         self.tau_max, self.tau_min = tau_max, tau_min
 
     def tau(self, ctx: LoopContext) -> float:

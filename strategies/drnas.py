@@ -36,12 +36,16 @@ rebuilds the pruned, widened supernet before loading it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spaces.base import Capability, DenseEdgeRows, PartialChannels, require
 from strategies.distributions import AdamDistribution, ArchDistribution, EdgeWeights
+from strategies.loop_settings import LoopSettings
 from strategies.oneshot import LoopContext, OneShotStrategy
 from strategies.registry import register
+from strategies.settings import int_pair, non_negative_number, one_of, protocol
+from strategies.supernet_schedule import SupernetSchedule
 
 REGULARISERS = ("l2", "kl")
 
@@ -124,42 +128,35 @@ class DirichletDistribution(AdamDistribution):
             self.set_kept(state["kept"], int(state.get("stage", 0)))
 
 
-@register("drnas")
-class DrNAS(OneShotStrategy):
-    """DrNAS: Dirichlet edge weights, first-order gradient, architecture step first."""
+@dataclass(frozen=True)
+class DrNASSettings(LoopSettings):
+    """The loop's settings with DrNAS's NB201 defaults, its regulariser and the progressive variant."""
 
-    display_name = "DrNAS"
+    epochs: int = 100
+    w_weight_decay: float = 3e-4
+    nesterov: bool = False
+    lr_schedule: str = "epoch"
+    regulariser: str = "l2"
+    reg_scale: float = 1e-3
+    progressive: bool = False
+    pc_k: tuple[int, int] = (4, 2)
+    keep_ops: tuple[int, int] = (5, 3)
+    stage_epochs: tuple[int, int] | None = None
+    #: the architecture step first (the DrNAS code's order)
+    arch_first: bool = protocol(True)
 
-    order = 1
-    arch_first = True
-    #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
-    requires = (DenseEdgeRows,)
-    added_options = OneShotStrategy.added_options + (("progressive", "pc_k", "keep_ops", "stage_epochs"),)
-
-    def __init__(self, epochs: int = 100, w_weight_decay: float = 3e-4, nesterov: bool = False,
-                 lr_schedule: str = "epoch", regulariser: str = "l2", reg_scale: float = 1e-3,
-                 progressive: bool = False, pc_k: tuple[int, int] = (4, 2), keep_ops: tuple[int, int] = (5, 3),
-                 stage_epochs: tuple[int, int] | None = None, **kwargs: Any) -> None:
-        super().__init__(epochs=epochs, w_weight_decay=w_weight_decay, **kwargs)
-        if regulariser not in REGULARISERS:
-            raise ValueError(f"regulariser must be one of {REGULARISERS}, got {regulariser!r}")
-        if lr_schedule not in ("step", "epoch"):
-            raise ValueError(f"lr_schedule must be 'step' or 'epoch' (cosine updated every step / epoch), got {lr_schedule!r}")
-        if not reg_scale >= 0:
-            raise ValueError(f"reg_scale must be non-negative, got {reg_scale!r}")
-        self.nesterov, self.lr_schedule = bool(nesterov), lr_schedule
-        self.regulariser, self.reg_scale = regulariser, reg_scale
-        self.progressive, self.pc_k, self.keep_ops, self.stage_epochs = bool(progressive), pc_k, keep_ops, stage_epochs
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        one_of("regulariser", self.regulariser, REGULARISERS)
+        non_negative_number("reg_scale", self.reg_scale)
         if self.progressive:
             self._check_progressive()
 
     def _check_progressive(self) -> None:
-        pairs = {"pc_k": self.pc_k, "keep_ops": self.keep_ops}
+        int_pair("pc_k", self.pc_k)
+        int_pair("keep_ops", self.keep_ops)
         if self.stage_epochs is not None:
-            pairs["stage_epochs"] = self.stage_epochs
-        for name, pair in pairs.items():
-            if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
-                raise ValueError(f"{name} must be two positive integers (one per stage), got {pair!r}")
+            int_pair("stage_epochs", self.stage_epochs)
         if self.pc_k[1] > self.pc_k[0]:
             raise ValueError(f"pc_k must not grow between stages (the ops widen), got {self.pc_k!r}")
         if self.keep_ops[1] > self.keep_ops[0]:
@@ -173,70 +170,97 @@ class DrNAS(OneShotStrategy):
     def first_stage_epochs(self) -> int:
         return self.stage_epochs[0] if self.stage_epochs is not None else self.epochs // 2
 
-    def make_distribution(self) -> ArchDistribution:
-        decay = self.a_weight_decay if self.regulariser == "l2" else 0.0
-        return DirichletDistribution(self.regulariser, self.reg_scale, self.progressive, lr=self.a_lr, weight_decay=decay)
 
-    def required_capabilities(self) -> tuple[type[Capability], ...]:
-        """The progressive variant also needs partial-channel cells that prune and widen."""
-        return self.requires + ((PartialChannels,) if self.progressive else ())
+class ProgressiveChannels(SupernetSchedule):
+    """Progressive DrNAS's supernet: partial-channel cells (the space's :class:`PartialChannels`),
+    pruned and widened between the two stages (module docstring)."""
 
-    def space_problems(self, space: Any) -> list[str]:
-        """Besides the capabilities: ``keep_ops`` must fit the space's edges and ``pc_k`` divide
-        every stage width of its partial-channel supernet."""
-        problems = super().space_problems(space)
-        partial = space.capability(PartialChannels) if self.progressive else None
-        if partial is None:
-            return problems
-        if self.keep_ops[0] > partial.n_ops:
-            problems.append(f"keep_ops {self.keep_ops!r} keeps more ops than an edge of space {space.name!r} has "
-                            f"({partial.n_ops})")
-        if any(width % self.pc_k[0] or width % self.pc_k[1] for width in partial.stage_widths(self.channels)):
-            problems.append(f"pc_k {self.pc_k!r} must divide every stage width (channels = {self.channels})")
-        return problems
+    def __init__(self, settings: DrNASSettings) -> None:
+        self.settings = settings
 
-    def make_supernet(self, num_classes: int, generator: Any) -> Any:
-        if not self.progressive:
-            return super().make_supernet(num_classes, generator)
-        partial = require(self.search_space, PartialChannels)
-        return partial.make_supernet(num_classes, self.channels, self.cells_per_stage, self.impl, generator, self.pc_k[0])
+    def build(self, space: Any, settings: Any, num_classes: int, generator: Any) -> Any:
+        partial = require(space, PartialChannels)
+        return partial.make_supernet(num_classes, settings.channels, settings.cells_per_stage, settings.impl,
+                                     generator, self.settings.pc_k[0])
 
-    def setup(self, num_classes: int, device: Any, n_valid: int, streams: Any) -> None:
-        super().setup(num_classes, device, n_valid, streams)
-        if self.progressive and self.keep_ops[0] < 5:
-            self._prune_to(self.keep_ops[0], stage=0)
+    def after_setup(self, member: Any) -> None:
+        if self.settings.keep_ops[0] < require(member.space, PartialChannels).n_ops:
+            self._prune_to(member, self.settings.keep_ops[0], stage=0)
 
-    def _prune_to(self, keep: int, stage: int) -> None:
+    @staticmethod
+    def _prune_to(member: Any, keep: int, stage: int) -> None:
         """Every edge keeps its ``keep`` kept ops with the largest beta (ties: the lower op index)."""
-        beta = self.distribution.alpha.detach().cpu()
-        current = self.distribution.kept or [list(range(beta.shape[1])) for _ in range(beta.shape[0])]
+        dist = member.distribution
+        beta = dist.alpha.detach().cpu()
+        current = dist.kept or [list(range(beta.shape[1])) for _ in range(beta.shape[0])]
         kept = [sorted(sorted(ops, key=lambda o: (-float(beta[e, o]), o))[:keep]) for e, ops in enumerate(current)]
-        self.distribution.set_kept(kept, stage)
-        self.supernet.prune(kept)
+        dist.set_kept(kept, stage)
+        member.runtime.supernet.prune(kept)
 
-    def begin_epoch(self, ctx: LoopContext) -> None:
+    def begin_epoch(self, member: Any, ctx: LoopContext) -> None:
         """The first epoch of stage 2 starts with the pruned, widened supernet (a run resumed
         later in stage 2 rebuilds it in :meth:`before_restore` instead)."""
-        if self.progressive and ctx.epoch == self.first_stage_epochs and self.distribution.stage == 0:
-            self._enter_second_stage(ctx.streams.torch_generator("widen"))
+        if ctx.epoch == self.settings.first_stage_epochs and member.distribution.stage == 0:
+            self._enter_second_stage(member, ctx.streams.torch_generator("widen"))
 
-    def _enter_second_stage(self, generator: Any, kept: list[list[int]] | None = None) -> None:
+    def _enter_second_stage(self, member: Any, generator: Any, kept: list[list[int]] | None = None) -> None:
         """Prune to ``keep_ops[1]`` (or to ``kept``, a checkpoint's), widen to ``pc_k[1]``,
         rebuild the weight optimizer."""
+        runtime = member.runtime
         if kept is None:
-            self._prune_to(self.keep_ops[1], stage=1)
+            self._prune_to(member, self.settings.keep_ops[1], stage=1)
         else:
-            self.distribution.set_kept(kept, stage=1)
-            self.supernet.prune(kept)
-        old_params = list(self.supernet.parameters())
-        self.supernet.widen(self.pc_k[1], generator)
-        self.rebuild_weight_optimizer(old_params)
+            member.distribution.set_kept(kept, stage=1)
+            runtime.supernet.prune(kept)
+        old_params = list(runtime.supernet.parameters())
+        runtime.supernet.widen(self.settings.pc_k[1], generator)
+        runtime.rebuild_weight_optimizer(old_params)
 
-    def before_restore(self, state: dict[str, Any]) -> None:
+    def before_restore(self, member: Any, state: dict[str, Any]) -> None:
         """A checkpoint written in stage 2 holds the pruned, widened supernet: rebuild it first (the
         widened weights themselves are loaded next, so the widening's draws do not matter)."""
         import torch
 
         extra = state["distribution"].get("extra") or {}
-        if self.progressive and extra.get("stage", 0) >= 1:
-            self._enter_second_stage(torch.Generator().manual_seed(0), kept=extra["kept"])
+        if extra.get("stage", 0) >= 1:
+            self._enter_second_stage(member, torch.Generator().manual_seed(0), kept=extra["kept"])
+
+
+@register("drnas")
+class DrNAS(OneShotStrategy):
+    """DrNAS: Dirichlet edge weights, first-order gradient, architecture step first."""
+
+    display_name = "DrNAS"
+    settings_type = DrNASSettings
+
+    order = 1
+    #: a Dirichlet needs every entry of a row: NAS-Bench-1shot1's packed, masked rows are not supported
+    requires = (DenseEdgeRows,)
+    added_options = OneShotStrategy.added_options + (("progressive", "pc_k", "keep_ops", "stage_epochs"),)
+
+    def make_distribution(self) -> ArchDistribution:
+        s = self.settings
+        decay = s.a_weight_decay if s.regulariser == "l2" else 0.0
+        return DirichletDistribution(s.regulariser, s.reg_scale, s.progressive, lr=s.a_lr, weight_decay=decay)
+
+    def make_schedule(self) -> SupernetSchedule:
+        return ProgressiveChannels(self.settings) if self.settings.progressive else SupernetSchedule()
+
+    def required_capabilities(self) -> tuple[type[Capability], ...]:
+        """The progressive variant also needs partial-channel cells that prune and widen."""
+        return self.requires + ((PartialChannels,) if self.settings.progressive else ())
+
+    def space_problems(self, space: Any) -> list[str]:
+        """Besides the capabilities: ``keep_ops`` must fit the space's edges and ``pc_k`` divide
+        every stage width of its partial-channel supernet."""
+        problems = super().space_problems(space)
+        s = self.settings
+        partial = space.capability(PartialChannels) if s.progressive else None
+        if partial is None:
+            return problems
+        if s.keep_ops[0] > partial.n_ops:
+            problems.append(f"keep_ops {s.keep_ops!r} keeps more ops than an edge of space {space.name!r} has "
+                            f"({partial.n_ops})")
+        if any(width % s.pc_k[0] or width % s.pc_k[1] for width in partial.stage_widths(s.channels)):
+            problems.append(f"pc_k {s.pc_k!r} must divide every stage width (channels = {s.channels})")
+        return problems

@@ -192,3 +192,27 @@ def _power_dominant(hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Te
             break
         v = hv / norm
     return eigenvalue
+
+
+class HessianProbe:
+    """The loop's probe as a component: when it runs (every ``every`` epochs and after the last;
+    ``every = 0``: never) and how (``method``, ``iterations``). What it differentiates comes from
+    the step policy (:meth:`strategies.step_policies.StepPolicy.probe_loss`)."""
+
+    def __init__(self, every: int, method: str = "auto", iterations: int = 20) -> None:
+        self.every, self.method, self.iterations = every, method, iterations
+
+    def due(self, epoch: int, epochs: int) -> bool:
+        """Whether the probe runs after (0-based) ``epoch`` of ``epochs``."""
+        return bool(self.every) and ((epoch + 1) % self.every == 0 or epoch + 1 == epochs)
+
+    def measure(self, probe_loss: Callable[[], tuple[Any, Any, Any]], generator: torch.Generator) -> dict[str, Any]:
+        """The trajectory fields, plus ``hessian_wall_s``: the probe's cost (its forward pass
+        included), apart from training. ``probe_loss()`` gives (loss, parameter, mask or None)."""
+        import time
+
+        started = time.perf_counter()
+        loss, param, mask = probe_loss()
+        row = hessian_probe(loss, param, generator, self.method, self.iterations, mask)
+        row["hessian_wall_s"] = time.perf_counter() - started
+        return row

@@ -1,8 +1,10 @@
 """Where the one-shot loop is: epoch, step, and the schedules that depend on them.
 
 Its own module so that the distributions and the unrolled gradient, which read it, do not
-import the loop (:mod:`strategies.oneshot`) that imports them. ``strategy`` is the one-shot
-strategy whose schedule settings (``epochs``, ``lr_schedule``, ``w_lr``, ``w_lr_min``) apply.
+import the loop (:mod:`strategies.oneshot_loop`) that imports them. ``settings`` are the loop's
+(:class:`strategies.loop_settings.LoopSettings`): ``epochs``, ``lr_schedule``, ``w_lr``, ``w_lr_min``.
+One context per search member (a seed's state, :class:`strategies.oneshot_loop.SearchMember`),
+as each member has its own random streams.
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from nas_core.streams import Streams
 class LoopContext:
     """Where the loop is: epoch, step, and the schedules that depend on them."""
 
-    def __init__(self, strategy: Any, epoch: int, total_steps: int, steps_per_epoch: int,
+    def __init__(self, settings: Any, epoch: int, total_steps: int, steps_per_epoch: int,
                  streams: Streams) -> None:
-        self.strategy, self.epoch, self.step = strategy, epoch, 0
+        self.settings, self.epoch, self.step = settings, epoch, 0
         self.total_steps, self.steps_per_epoch, self.streams = total_steps, steps_per_epoch, streams
 
     @property
@@ -27,7 +29,7 @@ class LoopContext:
     @property
     def w_lr(self) -> float:
         """Cosine from w_lr to w_lr_min, updated every step (``lr_schedule = "step"``) or every epoch."""
-        s = self.strategy
+        s = self.settings
         if s.lr_schedule == "epoch":
             progress = self.epoch / max(1, s.epochs)
         else:
@@ -36,4 +38,4 @@ class LoopContext:
 
     @property
     def epoch_fraction(self) -> float:
-        return self.epoch / max(1, self.strategy.epochs - 1)
+        return self.epoch / max(1, self.settings.epochs - 1)

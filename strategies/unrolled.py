@@ -22,36 +22,38 @@ if TYPE_CHECKING:
     from strategies.loop_context import LoopContext
 
 
-def unrolled_gradient(strategy: Any, train: tuple, valid: tuple,
+def unrolled_gradient(member: Any, train: tuple, valid: tuple,
                       ctx: LoopContext) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """``(gradient w.r.t. the distribution's parameters, valid logits at w')`` for the one-shot
-    ``strategy`` (:class:`strategies.oneshot.OneShotStrategy`: its distribution, supernet, passes
-    and weight-optimizer settings); typed loosely so this module does not import the loop."""
+    """``(gradient w.r.t. the distribution's parameters, valid logits at w')`` for one search
+    ``member`` (:class:`strategies.oneshot_loop.SearchMember`: its distribution, supernet runtime,
+    finite-loss guard and weight-optimizer settings); typed loosely so this module does not
+    import the loop."""
     import torch
     import torch.nn.functional as F
 
-    dist, supernet = strategy.distribution, strategy.net  # the CUDA-graph replays on a GPU
+    runtime = member.runtime
+    dist, supernet = member.distribution, runtime.net  # the CUDA-graph replays on a GPU
     arch_params = dist.params
-    params = list(strategy.supernet.parameters())
+    params = list(runtime.supernet.parameters())
     backup = [p.detach().clone() for p in params]
-    xi, momentum, decay = ctx.w_lr, strategy.w_momentum, strategy.w_weight_decay
+    xi, momentum, decay = ctx.w_lr, member.settings.w_momentum, member.settings.w_weight_decay
     try:
         # 1. virtual step
         weights, chosen = dist.edge_weights(ctx, "weight")
         train_loss = F.cross_entropy(supernet(train[0], weights.detach(), chosen), train[1])
-        strategy.check_finite(train_loss, ctx, "training")
+        member.check_finite(train_loss, ctx, "training")
         # allow_unused: the fast supernet skips the conv biases that BN cancels; their gradient is zero
         grads = or_zeros(torch.autograd.grad(train_loss, params, allow_unused=True), params)
         with torch.no_grad():
             for p, g in zip(params, grads):
-                buf = strategy.w_opt.state.get(p, {}).get("momentum_buffer")
+                buf = runtime.w_opt.state.get(p, {}).get("momentum_buffer")
                 p.sub_(xi * ((momentum * buf if buf is not None else 0) + g + decay * p))
         # 2. gradient at w'
         weights, chosen = dist.edge_weights(ctx, "arch")
         logits = supernet(valid[0], weights, chosen)
         valid_loss = F.cross_entropy(logits, valid[1])
-        strategy.check_finite(valid_loss, ctx, "validation")
-        objective = strategy.regularised(valid_loss)
+        member.check_finite(valid_loss, ctx, "validation")
+        objective = member.regularised(valid_loss)
         all_grads = or_zeros(torch.autograd.grad(objective, [*arch_params, *params], allow_unused=True),
                              [*arch_params, *params])
         g, v = all_grads[: len(arch_params)], all_grads[len(arch_params):]
@@ -64,7 +66,7 @@ def unrolled_gradient(strategy: Any, train: tuple, valid: tuple,
                 for p, w0, vi in zip(params, backup, v):
                     p.copy_(w0 + sign * r * vi)
             weights, chosen = dist.edge_weights(ctx, "arch")
-            loss = F.cross_entropy(strategy.arch_forward(train[0], weights, chosen), train[1])
+            loss = F.cross_entropy(runtime.arch_forward(train[0], weights, chosen), train[1])
             hvp.append(or_zeros(torch.autograd.grad(loss, arch_params, allow_unused=True), arch_params))
     finally:
         with torch.no_grad():

@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 import torch
 
+from strategies.vadam_options import check_vadam_options
+
 
 class Vadam(torch.optim.Optimizer):
     """Vadam over ``params`` (the means mu); :meth:`sigma` gives each parameter's posterior std."""
@@ -38,13 +40,7 @@ class Vadam(torch.optim.Optimizer):
             raise ValueError(f"lr must be positive, got {lr!r}")
         if not all(0 <= b < 1 for b in betas):
             raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
-        if prior_precision < 0 or prec_init < prior_precision:
-            raise ValueError(f"need 0 <= prior_precision <= prec_init (s starts at (prec_init - delta)/N >= 0), "
-                             f"got delta={prior_precision}, prec_init={prec_init}")
-        if not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"samples (M) must be a positive integer, got {samples!r}")
-        if noise_scale < 0:
-            raise ValueError(f"noise_scale must be non-negative, got {noise_scale!r}")
+        check_vadam_options(samples, prior_precision, prec_init, noise_scale)
         defaults = {"lr": lr, "betas": tuple(betas), "prior_precision": prior_precision, "prec_init": prec_init,
                     "dataset_size": dataset_size, "samples": samples, "noise_scale": noise_scale}
         super().__init__(params, defaults)

@@ -155,14 +155,14 @@ def _problem(image_data_dir, checkpoint=None):
 def test_bayesnas_warms_up_then_updates_and_logs_gamma(image_data_dir):
     log = SearchLog()
     strategy = get("bayesnas")(**TINY)
-    arch = strategy.search(_problem(image_data_dir), numpy_rng({"b": 1}, 0), log)
+    arch = strategy.search(_problem(image_data_dir), numpy_rng({"b": 1}, 0), log).arch
     first, last = log.rows[0], log.rows[-1]
     assert first["gamma_parent"] == [1.0] * 6  # warm-up epoch: no update yet
     assert last["gamma_parent"] != [1.0] * 6 and np.array(last["gamma_child"]).shape == (6, 5)
     assert first["mean_abs_switch"] == pytest.approx(0.2)  # switches fixed during warm-up
     assert last["mean_abs_switch"] != pytest.approx(0.2)
     assert all(np.isfinite(r["hessian_eigenvalue"]) for r in log.rows)
-    assert arch == strategy.distribution.derive_arch(strategy.space)
+    assert arch == strategy.last_search.distribution.derive_arch(strategy.last_search.space)
     assert {"child_norm", "parent_norm", "omega_child", "pruned_edges"} <= set(last)
 
 

@@ -100,9 +100,9 @@ def test_drnas_defaults_follow_its_nb201_code():
 def test_drnas_samples_every_pass_and_records_its_diagnostics(regulariser, image_data_dir):
     log = SearchLog()
     strategy = get("drnas")(**TINY, regulariser=regulariser)
-    arch = strategy.search(_problem(image_data_dir), numpy_rng({"d": regulariser}, 0), log)
-    dist = strategy.distribution
-    assert arch == dist.derive_arch(strategy.space) and len(log.rows) == 2
+    arch = strategy.search(_problem(image_data_dir), numpy_rng({"d": regulariser}, 0), log).arch
+    dist = strategy.last_search.distribution
+    assert arch == dist.derive_arch(strategy.last_search.space) and len(log.rows) == 2
     row = log.rows[-1]
     assert np.isfinite(row["hessian_eigenvalue"]) and np.array(row["concentration_sum"]).shape == (6,)
     assert dist.optimizer.param_groups[0]["weight_decay"] == (1e-3 if regulariser == "l2" else 0.0)
@@ -169,14 +169,14 @@ def test_progressive_search_prunes_widens_and_resumes_across_the_stages(image_da
 
     log = SearchLog()
     strategy = get("drnas")(**PROGRESSIVE)
-    arch = strategy.search(_problem(image_data_dir), numpy_rng({"p": 1}, 0), log)
+    arch = strategy.search(_problem(image_data_dir), numpy_rng({"p": 1}, 0), log).arch
     assert [row["stage"] for row in log.rows] == [1, 2, 2]
     assert log.rows[0]["kept_ops"] is None and all(len(ops) == 3 for ops in log.rows[1]["kept_ops"])
     kept = log.rows[-1]["kept_ops"]
     assert all(arch.ops[e] in kept[e] for e in range(6))  # the final cell uses kept ops only
-    cells = [layer for layer in strategy.supernet.layers if hasattr(layer, "kept_ops")]
+    cells = [layer for layer in strategy.last_search.runtime.supernet.layers if hasattr(layer, "kept_ops")]
     assert cells and all(cell.k == 2 and cell.kept_ops == kept for cell in cells)
-    sample = strategy.distribution.edge_weights(None, "weight")[0].detach()
+    sample = strategy.last_search.distribution.edge_weights(None, "weight")[0].detach()
     for e, ops in enumerate(kept):  # the Dirichlet covers the kept ops only
         assert float(sample[e, ops].sum()) == pytest.approx(1.0) and all(sample[e, o] == 0 for o in range(5) if o not in ops)
 
@@ -192,7 +192,7 @@ def test_progressive_search_prunes_widens_and_resumes_across_the_stages(image_da
         get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint, stop_after_second),
                                            numpy_rng({"p": 1}, 0), SearchLog())
     resumed_log = SearchLog()
-    resumed = get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint), numpy_rng({"p": 1}, 0), resumed_log)
+    resumed = get("drnas")(**PROGRESSIVE).search(_problem(image_data_dir, checkpoint), numpy_rng({"p": 1}, 0), resumed_log).arch
     assert resumed == arch
     assert [strip_volatile(r) for r in resumed_log.rows] == [strip_volatile(r) for r in log.rows]
 

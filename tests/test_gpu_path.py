@@ -218,7 +218,7 @@ def test_a_search_runs_on_cuda_with_graphs_and_tracks_the_eager_one(name, image_
         log = SearchLog()
         problem = _problem(image_data_dir, device="cuda")
         strategy.search(problem, numpy_rng({"r": name}, 0), log)
-        assert strategy.cuda_graphs == (graphs == "1")
+        assert strategy.last_search.runtime.cuda_graphs == (graphs == "1")
         results[graphs] = np.array([row["train_loss"] for row in log.rows])
     np.testing.assert_allclose(results["1"], results["0"], rtol=1e-3)
 
@@ -228,5 +228,5 @@ def test_progressive_drnas_recaptures_its_graphs_after_widening(image_data_dir):
     strategy = get("drnas")(**{**TINY, "channels": 8, "progressive": True, "stage_epochs": [1, 2]})
     log = SearchLog()
     strategy.search(_problem(image_data_dir, device="cuda"), numpy_rng({"p": 1}, 0), log)
-    assert strategy.cuda_graphs and [row["stage"] for row in log.rows] == [1, 2, 2]
+    assert strategy.last_search.runtime.cuda_graphs and [row["stage"] for row in log.rows] == [1, 2, 2]
     assert all(np.isfinite(row["train_loss"]) for row in log.rows)

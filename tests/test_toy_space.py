@@ -4,6 +4,8 @@ capabilities allow, with no edit anywhere else (tests/assets/plugins/toy_space.p
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,10 +22,20 @@ ONE_SHOT = ["darts_v1", "darts_v2", "gdas", "drnas", "balenas_v1", "balenas_v2",
 
 @pytest.fixture(scope="module")
 def toy():
+    """The toy space, registered for this module only: later tests see the built-in registries."""
+    import spaces
     from spaces import get_space
 
+    registry.names()  # the built-ins are imported once: snapshot them with the rest
+    saved = [dict(d) for d in (spaces._REGISTERED, spaces._INSTANCES, registry._REGISTRY, registry._PLUGIN_SOURCES)]
     registry.load_plugin(str(TOY))
-    return get_space("toy")
+    yield get_space("toy")
+    for live, before in zip((spaces._REGISTERED, spaces._INSTANCES, registry._REGISTRY, registry._PLUGIN_SOURCES), saved):
+        live.clear()
+        live.update(before)
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == TOY.resolve():
+            del sys.modules[name]  # so that a later test loading the plugin registers it again
 
 
 def test_the_toy_space_passes_the_space_suite(toy):

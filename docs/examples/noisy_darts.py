@@ -1,8 +1,11 @@
+from dataclasses import dataclass
 from typing import Any
 
 from strategies.distributions import ArchDistribution, SoftmaxDistribution
+from strategies.loop_settings import LoopSettings
 from strategies.oneshot import OneShotStrategy
 from strategies.registry import register
+from strategies.settings import non_negative_number
 
 
 class SmoothedSoftmax(SoftmaxDistribution):
@@ -22,17 +25,24 @@ class SmoothedSoftmax(SoftmaxDistribution):
         return torch.softmax(self.masked(self.alpha + noise.to(self.alpha.device)), dim=-1), None
 
 
+@dataclass(frozen=True)
+class NoisyDartsSettings(LoopSettings):
+    """The loop's options (epochs, channels, learning rates, ...) plus this method's one."""
+
+    epsilon: float = 0.3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        non_negative_number("epsilon", self.epsilon)
+
+
 @register("noisy_darts")
 class NoisyDarts(OneShotStrategy):
     """First-order DARTS whose weights train under uniformly perturbed architecture weights."""
 
+    settings_type = NoisyDartsSettings
     order = 1
 
-    def __init__(self, epsilon: float = 0.3, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if not epsilon >= 0:
-            raise ValueError(f"epsilon must be non-negative, got {epsilon!r}")
-        self.epsilon = epsilon
-
     def make_distribution(self) -> ArchDistribution:
-        return SmoothedSoftmax(self.epsilon, lr=self.a_lr, weight_decay=self.a_weight_decay)
+        s = self.settings
+        return SmoothedSoftmax(s.epsilon, lr=s.a_lr, weight_decay=s.a_weight_decay)

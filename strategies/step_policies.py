@@ -18,21 +18,22 @@ may act at the end of an epoch (:meth:`StepPolicy.end_epoch`). None knows a stra
 """
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 from strategies.loop_context import LoopContext
 
 
-class StepPolicy:
+class StepPolicy(abc.ABC):
     """The default hooks; :meth:`step` is the one a policy must define."""
 
     def setup(self, member: Any) -> None:
         """Once per search, after the member's supernet and distribution exist (per-member state
         goes on ``member.policy_state``, so one policy serves several members)."""
 
+    @abc.abstractmethod
     def step(self, member: Any, train: tuple, valid: tuple, ctx: LoopContext) -> tuple[Any, Any]:
         """One search step; returns (train logits, valid logits) for the epoch's statistics."""
-        raise NotImplementedError
 
     def end_epoch(self, member: Any, ctx: LoopContext) -> None:
         """After the epoch's steps, before the trajectory row: the distribution's hook."""

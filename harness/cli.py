@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     q = data_sub.add_parser("embed", help="(maintainers) rebuild the embedded table in the package from the NB201 CSVs")
     _add_data_dir(q)
 
+    p = sub.add_parser("records", help="run records: state in old records what new ones state")
+    records_sub = p.add_subparsers(dest="records_command", required=True)
+    q = records_sub.add_parser("upgrade", help="add the scale, the strategy's and benchmark's kind, name and measure "
+                               "to records written before they were stored (run ids and results unchanged)")
+    q.add_argument("folder", help="an experiment folder, e.g. results/nb201_balenas_cpu")
+    q.add_argument("--scale", help="the scale preset the experiment ran at (paper, cpu, smoke), for records that do "
+                   "not state it")
+    q.add_argument("--plugins", action="append", metavar="FILE", help="plugin file registering a strategy or space "
+                   "of the records; repeatable")
+    _add_data_dir(q)
+
     p = sub.add_parser("bench", help="performance benchmarks that print ratios against a reference")
     bench_sub = p.add_subparsers(dest="bench_command", required=True)
     q = bench_sub.add_parser("table", help="load time, memory and query latency of the compact NB201 table")
@@ -435,8 +446,17 @@ def cmd_proxies(args: argparse.Namespace) -> int:
     return cli_proxies.run(args)
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    from harness.records_upgrade import upgrade
+
+    _load_plugins(args.plugins)
+    summary = upgrade(args.folder, args.scale, args.data_dir)
+    print(f"{summary.folder}: {summary.upgraded} record(s) upgraded, {summary.already} already stated everything")
+    return 0
+
+
 COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "data": cmd_data, "bench": cmd_bench,
-            "spaces": cmd_spaces, "conform": cmd_conform,
+            "spaces": cmd_spaces, "conform": cmd_conform, "records": cmd_records,
             "proxies": cmd_proxies}
 
 

@@ -105,7 +105,7 @@ def run_job(job: Job) -> RunRecord:
         space = get_space(job.space)
         benchmark = space.open_benchmark(job.table, job.data_dir).own_seal()  # runs in threads share the data, not the seal
         provenance.update(benchmark.provenance(), scale=job.scale, benchmark_name=space.benchmark_name,
-                          measure=space.measure)
+                          measure=space.measure, strategy_kind=strategy.kind, benchmark_kind=benchmark.kind)
         oracle = TabularOracle(benchmark, job.dataset, job.epochs, job.budget, log)
         checkpoint = Path(job.checkpoint_dir) / f"{job.run_id}.pt" if job.checkpoint_dir else None
         problem = Problem(space=space, dataset=job.dataset, budget=job.budget, oracle=oracle, data_dir=job.data_dir,

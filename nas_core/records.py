@@ -128,6 +128,29 @@ def iter_records(results_dir: Path, skipped: list[Path] | None = None) -> Iterat
             skipped.append(path)
 
 
+#: how a report names the source of a black-box run's figures, by the benchmark's kind (its
+#: numbers are lookups or predictions, the same at any scale preset)
+LOOKUP_SCALES = {"tabular": "table", "surrogate": "surrogate"}
+#: the scale of a record that does not state one (written before records stored it: run
+#: ``nas-harness records upgrade FOLDER --scale S`` to state it)
+UNRECORDED_SCALE = "unrecorded"
+
+
+def reported_scale(record: Mapping[str, Any]) -> str:
+    """Where a record's numbers come from, as the reports' ``scale`` column prints it: the scale
+    preset of a search that trains ("paper", "cpu", "smoke"), or, for a strategy that is not
+    one-shot on a benchmark that is looked up ("tabular", "surrogate"), "table" / "surrogate",
+    since presets do not change such a run. Read from the record's provenance only."""
+    provenance = record.get("provenance") or {}
+    scale = provenance.get("scale")
+    if scale is None:
+        return UNRECORDED_SCALE
+    lookup = LOOKUP_SCALES.get(str(provenance.get("benchmark_kind")))
+    if provenance.get("strategy_kind") not in (None, "one-shot") and lookup:
+        return lookup
+    return str(scale)
+
+
 def remove_stale_temporaries(results_dir: Path) -> int:
     """Delete temporary files left by a killed writer; returns how many were removed."""
     removed = 0
@@ -298,5 +321,5 @@ class RunRecord:
 
 __all__ = ["EVALUATION_FIELDS", "Evaluation", "FIELDS", "KNOWN_VERSIONS", "Picks", "RecordSchemaError",
            "ResultsWriteError", "RunRecord", "SCHEMA_VERSION", "STATUSES", "SearchResult", "TMP_MARK", "VOLATILE",
-           "VOLATILE_ROW_KEYS", "check_writable", "deterministic_view", "is_run_record", "iter_records", "iter_runs",
-           "read_record", "record_path", "remove_stale_temporaries", "strip_volatile", "write_record"]
+           "VOLATILE_ROW_KEYS", "LOOKUP_SCALES", "UNRECORDED_SCALE", "check_writable", "deterministic_view", "is_run_record", "iter_records", "iter_runs",
+           "read_record", "record_path", "reported_scale", "remove_stale_temporaries", "strip_volatile", "write_record"]

@@ -1,6 +1,8 @@
-"""How well zero-cost proxies rank NB201 cells: Kendall tau, Spearman rho, top-k% precision.
+"""How well zero-cost proxies rank a space's cells: Kendall tau, Spearman rho, top-k% precision.
 
-Measured against the real table's validation and test accuracy, per dataset: over all 15,625
+For a space with a whole-space index whose benchmark is a complete table (the
+:class:`spaces.capabilities.ProxyIndex` capability and its ``accuracies``; NB201 among the
+built-ins). Measured against the table's validation and test accuracy, per dataset: over all
 cells for data-free synflow, over a seeded sample for the data-dependent proxies. Signs are
 reported as measured (every proxy is "higher is better", so a positive rho means the proxy
 ranks like accuracy). The published figures are |rho| (zero-cost paper's notebook, all cells,
@@ -18,13 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PUBLISHED_SPEARMAN: dict[str, dict[str, float]] = {
-    "synflow": {"cifar10": 0.74, "cifar100": 0.76, "ImageNet16-120": 0.75},
-    "jacob_cov": {"cifar10": 0.73, "cifar100": 0.70, "ImageNet16-120": 0.70},
-    "snip": {"cifar10": 0.60, "cifar100": 0.64, "ImageNet16-120": 0.58},
-    "grasp": {"cifar10": 0.51, "cifar100": 0.55, "ImageNet16-120": 0.55},
-    "grad_norm": {"cifar10": 0.59, "cifar100": 0.64, "ImageNet16-120": 0.58},
-}
 TOP_K = (1, 5, 10)
 
 
@@ -58,45 +53,55 @@ def expected_best(scores: np.ndarray, accuracy: np.ndarray, k: int, draws: int =
     return float(accuracy[best].mean()), float(accuracy[best].std())
 
 
-def expectation_markdown(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], table: Any,
-                         ks: tuple[int, ...] = (10, 50, 100)) -> str:
-    """Zero-cost NAS test accuracy expected from the whole-space scores, beside BaLeNAS Table 2."""
-    from reports.published import TABLE2
-    from spaces.nb201.codec import N_CELLS, Arch
+#: the strategy whose published rows the expectation is printed beside (matched in paper_tables.toml)
+ZERO_COST_STRATEGY = "zero_cost"
+#: a proxy ranking's input: ``{(proxy, dataset): (indices, scores)}`` and ``{(dataset, split): accuracy by index}``
+Scores = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+Accuracy = dict[tuple[str, str], np.ndarray]
 
+
+def expectation_markdown(space: str, scores_by_proxy: Scores, accuracy: Accuracy, size: int,
+                         ks: tuple[int, ...] = (10, 50, 100)) -> str:
+    """Zero-cost NAS test accuracy expected from the whole-space scores, beside the paper's
+    zero-cost rows of ``space`` (``paper_tables.toml``)."""
+    from reports.paper_spec import load_spec
+
+    spec = load_spec()
     lines = ["| proxy | dataset | " + " | ".join(f"K={k} expected | K={k} paper" for k in ks) + " |",
              "|" + "---|" * (2 + 2 * len(ks))]
+    sources = set()
     for (proxy, dataset), (lex, scores) in scores_by_proxy.items():
-        if len(lex) != N_CELLS:
+        if len(lex) != size:
             continue  # needs every cell: only data-free proxies scored over the whole space
-        accuracy = table.column(dataset, "test")[table.indices_of([Arch.from_lex_index(int(i)) for i in lex])]
+        test = accuracy[(dataset, "test")][lex]
         cells = []
         for k in ks:
-            mean, std = expected_best(scores, accuracy, k)
-            paper = TABLE2.get(f"Zero-cost NAS({k})", {}).get(dataset) if proxy == "synflow" else None
+            mean, std = expected_best(scores, test, k)
+            found = spec.published_row_of(space, ZERO_COST_STRATEGY, {"proxy": proxy, "k": k}, None)
+            paper = found[1].get(dataset, (None, None))[1] if found else None
+            if found and paper:
+                sources.add(found[0].rsplit("(", 1)[-1].rstrip(")"))
             cells += [f"{mean:.2f} ± {std:.2f}", f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "–"]
         lines.append(f"| {proxy} | {dataset} | " + " | ".join(cells) + " |")
     lines += ["", "Expected: mean ± std of the test accuracy of the best-scored of K uniform draws, over 2,000 "
-              "searches (no seed noise). Paper: BaLeNAS Table 2, 4 seeds."]
+              f"searches (no seed noise). Paper: BaLeNAS {', '.join(sorted(sources)) or '(none for this space)'}, "
+              "4 seeds."]
     return "\n".join(lines) + "\n"
 
 
-def correlation_table(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], table: Any) -> pd.DataFrame:
-    """``scores_by_proxy[(proxy, dataset)] = (lex_indices, scores)`` -> one row per proxy, dataset, split."""
-    from spaces.nb201.codec import Arch
-
+def correlation_table(scores_by_proxy: Scores, accuracy: Accuracy,
+                      published: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """One row per proxy, dataset and split; ``published``: the space's whole-space |rho| per proxy and dataset."""
     rows = []
     for (proxy, dataset), (lex, scores) in scores_by_proxy.items():
-        official = table.indices_of([Arch.from_lex_index(int(i)) for i in lex])
         for split in ("valid", "test"):
-            accuracy = table.column(dataset, split)[official]
-            metrics = rank_metrics(scores, accuracy)
-            published = PUBLISHED_SPEARMAN.get(proxy, {}).get(dataset) if split == "test" else None
-            rows.append({"proxy": proxy, "dataset": dataset, "split": split, **metrics, "published_|rho|": published})
+            metrics = rank_metrics(scores, accuracy[(dataset, split)][lex])
+            paper = (published or {}).get(proxy, {}).get(dataset) if split == "test" else None
+            rows.append({"proxy": proxy, "dataset": dataset, "split": split, **metrics, "published_|rho|": paper})
     return pd.DataFrame(rows)
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
+def to_markdown(frame: pd.DataFrame, size: int) -> str:
     head = ["proxy", "dataset", "split", "cells", "Kendall τ", "Spearman ρ", "published |ρ|",
             *[f"top-{k}%" for k in TOP_K]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -108,11 +113,11 @@ def to_markdown(frame: pd.DataFrame) -> str:
             row["proxy"], row["dataset"], row["split"], cells, f"{row['kendall_tau']:.3f}", f"{row['spearman_rho']:.3f}",
             published, *[f"{row[f'top{k}%']:.2f}" for k in TOP_K]]) + " |")
     lines += ["", "Signs as measured (every proxy: higher is better). Published |ρ|: zero-cost proxies paper, all "
-              "15,625 cells, test accuracy. top-k%: share of the proxy's top k% cells that are in the accuracy's top k%."]
+              f"{size:,} cells, test accuracy. top-k%: share of the proxy's top k% cells that are in the accuracy's top k%."]
     return "\n".join(lines) + "\n"
 
 
-def plot(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], table: Any, out_dir: Path) -> list[Path]:
+def plot(scores_by_proxy: Scores, accuracy: Accuracy, out_dir: Path) -> list[Path]:
     """One panel per proxy and dataset: proxy score (log10 for synflow) against test accuracy."""
     import matplotlib
 
@@ -120,21 +125,18 @@ def plot(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], 
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from spaces.nb201.codec import Arch
-
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for (proxy, dataset), (lex, scores) in scores_by_proxy.items():
-        official = table.indices_of([Arch.from_lex_index(int(i)) for i in lex])
-        accuracy = table.column(dataset, "test")[official]
+        test = accuracy[(dataset, "test")][lex]
         values = np.log10(scores) if proxy == "synflow" else scores
-        ok = np.isfinite(values) & np.isfinite(accuracy)
+        ok = np.isfinite(values) & np.isfinite(test)
         fig, ax = plt.subplots(figsize=(4.2, 3.4))
         if ok.sum() > 3000:
-            hb = ax.hexbin(values[ok], accuracy[ok], gridsize=60, bins="log", cmap="viridis", mincnt=1)
+            hb = ax.hexbin(values[ok], test[ok], gridsize=60, bins="log", cmap="viridis", mincnt=1)
             fig.colorbar(hb, ax=ax, label="cells (log)")
         else:
-            sns.scatterplot(x=values[ok], y=accuracy[ok], s=8, alpha=0.6, linewidth=0, ax=ax)
+            sns.scatterplot(x=values[ok], y=test[ok], s=8, alpha=0.6, linewidth=0, ax=ax)
         ax.set_xlabel(f"log10 {proxy}" if proxy == "synflow" else proxy)
         ax.set_ylabel(f"{dataset} test accuracy (%)")
         ax.set_title(f"{proxy} on {dataset} ({ok.sum()} cells)", fontsize=9)
@@ -149,20 +151,28 @@ def plot(scores_by_proxy: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], 
 
 def correlate_command(args: Any, directory: Path | None) -> int:
     from nas_core.paths import DataNotFoundError
-    from spaces.nb201.table import load_table
+    from spaces import get_space
+    from spaces.base import ProxyIndex, require
     from strategies.proxies import get_proxy
-    from spaces.nb201.capabilities import NB201ProxyIndex
     from strategies.proxies.cache import load_cache, sample_indices, score_cells
     from strategies.proxies.scoring import ScoringSetup
 
-    table = load_table(args.data_dir)
-    index = NB201ProxyIndex()  # correlation against the NB201 table's accuracies
+    index = require(get_space(args.space), ProxyIndex)
+    datasets = args.datasets.split(",")
+    accuracy: Accuracy = {}
+    for dataset in datasets:
+        for split in ("valid", "test"):
+            found = index.accuracies(dataset, split, args.data_dir)
+            if found is None:
+                raise ValueError(f"space {args.space!r} has no complete table of accuracies to rank proxies against; "
+                                 "`proxies correlate` needs one (its ProxyIndex.accuracies)")
+            accuracy[(dataset, split)] = np.asarray(found, dtype=float)
     sample = sample_indices(args.sample, index, args.sample_seed)
-    collected: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-    for dataset in args.datasets.split(","):
+    collected: Scores = {}
+    for dataset in datasets:
         for proxy in args.proxies.split(","):
             spec = get_proxy(proxy)
-            lex = np.arange(len(table.column(dataset, "test"))) if not spec.needs_data else sample
+            lex = np.arange(index.size) if not spec.needs_data else sample
             setup = ScoringSetup(proxy, dataset, args.init_seed, args.batch_seed, data_dir=args.data_dir)
             try:
                 if not args.no_compute:
@@ -176,13 +186,13 @@ def correlate_command(args: Any, directory: Path | None) -> int:
                 print(f"skipped {proxy} on {dataset}: no cached scores (run without --no-compute)", file=sys.stderr)
                 continue
             collected[(proxy, dataset)] = (done, scores[done])
-    frame = correlation_table(collected, table)
+    frame = correlation_table(collected, accuracy, index.published_spearman)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "correlation.csv", index=False)
-    text = to_markdown(frame) + "\n" + expectation_markdown(collected, table)
+    text = to_markdown(frame, index.size) + "\n" + expectation_markdown(args.space, collected, accuracy, index.size)
     (out / "correlation.md").write_text(text, encoding="utf-8")
-    figures = plot(collected, table, out / "figures")
+    figures = plot(collected, accuracy, out / "figures")
     print(text)
     print(f"wrote {out / 'correlation.md'}, {out / 'correlation.csv'} and {len(figures)} figures in {out / 'figures'}")
     return 0

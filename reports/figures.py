@@ -10,7 +10,7 @@
 * ``anytime``: black-box incumbents (validation accuracy) against simulated training time,
   median and interquartile range over seeds;
 * ``fig1_nb1shot1``: NAS-Bench-1shot1, DARTS against BaLeNAS (paper Fig. 1;
-  :mod:`reports.fig_nb1shot1`, joined with the NB101 data found at report time);
+  :mod:`reports.fig_panels`, joined with the NB101 data found at report time);
 * ``tf_sample_size``: BaLeNAS-TF's test accuracy against the sample size K, per proxy;
 * ``darts_skip_connections``, ``darts_hessian`` and ``darts_hessian_norm``: the same curves for DARTS-space runs
   (skip connections in the *normal* cell, of 8 ops: the paper's Figures 2 and 3 are drawn in
@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+import pandas as pd
 
-from nas_core.records import iter_records
-from reports.paper import PROXY_TITLE
+from nas_core.records import iter_records, reported_scale
+from reports.paper_spec import load_spec, matches
+from reports.published import PROXY_TITLE
 from reports.style import MARKERS, OKABE_ITO, save_figure, style
 
 
@@ -46,14 +48,24 @@ def _registered(strategy: Any) -> Any:
         return None
 
 
-def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str, list[dict]]:
-    """Finished one-shot records of ``space`` by display name and scale (M = 3 BaLeNAS only; other
-    M are Table 5).
+def _kept(record: dict, keep_only: Iterable[dict]) -> bool:
+    """Whether ``record`` passes the figures' ``keep_only`` filters (a strategy listed there is drawn
+    only with the hyperparameters given, e.g. M = 3 BaLeNAS; other M are Table 5)."""
+    for rule in keep_only:
+        if rule["strategy"] == record.get("strategy"):
+            return matches(rule.get("where") or {}, str(record["strategy"]), record.get("hyperparameters") or {})
+    return True
 
-    A record is one-shot when its trajectory has per-epoch derived cells, so a plugin's one-shot
-    strategy is drawn too. Runs are grouped by label: a strategy run under its own name shows
-    its declared ``display_name``, any other label (a plugin, a variant) shows as itself. The scale
-    is the record's own (older records: the folder's ``_cpu`` / ``_smoke`` suffix)."""
+
+def _one_shot_records(folders: Iterable[Path], space: str) -> dict[str, list[dict]]:
+    """Finished one-shot records of ``space`` by display name and scale, filtered by the figures'
+    ``keep_only`` (``paper_tables.toml``).
+
+    A record is one-shot when its strategy says so or its trajectory has per-epoch derived
+    cells, so a plugin's one-shot strategy is drawn too. Runs are grouped by label: a strategy
+    run under its own name shows its declared ``display_name``, any other label (a plugin, a
+    variant) shows as itself. The scale is the record's own (:func:`nas_core.records.reported_scale`)."""
+    keep_only = load_spec().figures.get("keep_only", [])
     by_name: dict[str, list[dict]] = {}
     seen: set[str] = set()
     for folder in folders:
@@ -61,18 +73,15 @@ def _one_shot_records(folders: Iterable[Path], space: str = "nb201") -> dict[str
             strategy, label = record.get("strategy"), record.get("label", record.get("strategy"))
             rows = record.get("trajectory") or []
             cls = _registered(strategy)
-            one_shot = getattr(cls, "kind", None) == "one-shot" or any("epoch" in row and "genotype" in row for row in rows)
+            kind = (record.get("provenance") or {}).get("strategy_kind") or getattr(cls, "kind", None)
+            one_shot = kind == "one-shot" or any("epoch" in row and "genotype" in row for row in rows)
             if record.get("status") != "done" or not one_shot or record["run_id"] in seen:
                 continue
-            if record["space"] != space:
-                continue
-            if str(strategy).startswith("balenas") and (record.get("hyperparameters") or {}).get("samples", 3) != 3:
+            if record["space"] != space or not _kept(record, keep_only):
                 continue
             seen.add(record["run_id"])
-            scale = (record.get("provenance") or {}).get("scale") or (
-                "cpu" if folder.name.endswith("_cpu") else "smoke" if folder.name.endswith("_smoke") else "paper")
             name = (cls.display_name or label) if label == strategy and cls is not None else str(label)
-            by_name.setdefault(f"{name} [{scale}]", []).append(record)
+            by_name.setdefault(f"{name} [{reported_scale(record)}]", []).append(record)
     return dict(sorted(by_name.items()))
 
 
@@ -120,9 +129,9 @@ def _curve_figure(groups: dict[str, list[dict]], key: str, ylabel: str, title: s
     return save_figure(fig, out_dir, name)
 
 
-def skip_connections(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
-    return _curve_figure(groups, "skip_connections", "skip connections in the derived cell (of 6)",
-                         "Skip connections per epoch (mean ± std over seeds)", out_dir, "skip_connections")
+def skip_connections(groups: dict[str, list[dict]], out_dir: Path, ylabel: str, title: str,
+                     name: str = "skip_connections") -> list[Path]:
+    return _curve_figure(groups, "skip_connections", ylabel, title, out_dir, name)
 
 
 def _having(groups: dict[str, list[dict]], key: str) -> dict[str, list[dict]]:
@@ -148,7 +157,7 @@ def hessian_norm(groups: dict[str, list[dict]], out_dir: Path, space_title: str 
                          absolute=True)
 
 
-def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
+def cell_error(groups: dict[str, list[dict]], out_dir: Path, title: str) -> list[Path]:
     """Validation (solid) and test (dashed) error of each epoch's derived cell, from the table."""
     plt = style()
     fig, ax = plt.subplots(figsize=(7.6, 3.6))
@@ -166,18 +175,18 @@ def cell_error(groups: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         return []
     ax.set_xlabel("epoch")
     ax.set_ylabel("error of the derived cell (%)")
-    ax.set_title("Validation and test error of the derived cell (NB201 table, CIFAR-10)", fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # outside: the curves cross everywhere
     return save_figure(fig, out_dir, "cell_error")
 
 
-def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
-    """Median and IQR over seeds of the incumbent's validation accuracy against simulated time."""
+def anytime(folders: Iterable[Path], out_dir: Path, space: str) -> list[Path]:
+    """Median and IQR over seeds of the incumbent's validation accuracy against simulated time (``space``'s runs)."""
     curves: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
     for folder in folders:
         for record in iter_records(folder):
             rows = [r for r in record.get("trajectory", []) if "incumbent_valid_acc" in r and "simulated_time_s" in r]
-            if record.get("status") == "done" and rows and record["space"] == "nb201":
+            if record.get("status") == "done" and rows and record["space"] == space:
                 key = (record.get("label") or record["strategy"], record["dataset"])
                 curves.setdefault(key, []).append((np.array([r["simulated_time_s"] for r in rows]),
                                                    np.array([r["incumbent_valid_acc"] for r in rows])))
@@ -207,12 +216,15 @@ def anytime(folders: Iterable[Path], out_dir: Path) -> list[Path]:
     return save_figure(fig, out_dir, "anytime")
 
 
-def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
-    """BaLeNAS-TF test accuracy (mean ± std over seeds) against K, per proxy, on each dataset."""
+def tf_sample_size(runs: Any, out_dir: Path, spec: dict[str, Any]) -> list[Path]:
+    """BaLeNAS-TF test accuracy (mean ± std over seeds) against K, per proxy, on each dataset, of
+    the runs ``spec`` names (its space, strategy and hyperparameters)."""
     picks = runs[runs["selection"].notna() & runs["selection"].astype(str).str.contains("@")] if len(runs) else runs
     if picks is None or not len(picks):
         return []
-    picks = picks[(picks["strategy"] == "balenas_v2") & (picks["samples"] == 3)]
+    picks = picks[(picks["space"] == spec["space"]) & (picks["strategy"] == spec["strategy"])]
+    keep = [matches(spec.get("where") or {}, spec["strategy"], hp) for hp in picks["hyperparameter_values"]]
+    picks = picks[pd.Series(keep, index=picks.index, dtype=bool)]
     if not len(picks):
         return []
     plt = style()
@@ -240,55 +252,40 @@ def tf_sample_size(runs: Any, out_dir: Path) -> list[Path]:
     return save_figure(fig, out_dir, "tf_sample_size")
 
 
-FIGURE_CAPTIONS = {
-    "skip_connections": "Skip connections in the derived cell per epoch (paper Fig. 2), mean $\\pm$ std over seeds.",
-    "hessian": "Largest eigenvalue of the validation-loss Hessian w.r.t. the architecture parameters per epoch "
-               "(paper Fig. 3 read as RobustDARTS's dominant eigenvalue), mean $\\pm$ std over the seeds that "
-               "recorded it.",
-    "hessian_norm": "Spectral norm (largest eigenvalue magnitude) of the same Hessian per epoch (paper Fig. 3 read "
-                    "as its caption, 'Hessian norm'), mean $\\pm$ std over seeds.",
-    "cell_error": "Validation (solid) and test (dashed) error of each epoch's derived cell, from the NB201 table "
-                  "after the search (paper Fig. 1 style).",
-    "anytime": "Black-box strategies: incumbent validation accuracy against simulated training time, median and "
-               "interquartile range over seeds.",
-    "tf_sample_size": "BaLeNAS-TF test accuracy against the sample size K per proxy, mean $\\pm$ std over seeds.",
-    "darts_skip_connections": "DARTS space: skip connections in the derived normal cell (of 8 ops) per epoch (the "
-                              "paper's Fig. 2 setting), mean $\\pm$ std over seeds.",
-    "darts_hessian": "DARTS space: largest eigenvalue of the validation-loss Hessian w.r.t. the architecture "
-                     "parameters per epoch (the paper's Fig. 3 setting), mean $\\pm$ std over the seeds that recorded "
-                     "it; BayesNAS's is w.r.t. its child switches, a different parameter.",
-    "darts_hessian_norm": "DARTS space: spectral norm (largest eigenvalue magnitude) of the same Hessian per epoch, "
-                          "mean $\\pm$ std over seeds.",
-    "darts_surrogate_acc": "DARTS space: NAS-Bench-301 surrogate-predicted validation accuracy of each epoch's "
-                           "derived genotype (a prediction, not a measured accuracy), mean $\\pm$ std over seeds.",
-    "fig1_nb1shot1": "NAS-Bench-1shot1: validation (solid) and test (dashed) error of each epoch's derived cell, "
-                     "DARTS against BaLeNAS, first and second order (paper Fig. 1), mean over the seeds whose cell "
-                     "is in the NB101 data found; the title says how many were.",
-    "correlation": "Proxy score against NB201 test accuracy, one panel per proxy and dataset (written by "
-                   "nas-harness proxies correlate from the committed score cache; synflow on a log scale).",
-}
+def captions() -> dict[str, str]:
+    """Each figure's caption (LaTeX), from ``paper_tables.toml``."""
+    return dict(load_spec().figures.get("captions", {}))
 
 
-def make_all(results_root: Path, out_dir: Path, runs: Any) -> dict[str, list[Path]]:
-    """Every figure the records allow; a figure without data is left out (and says so)."""
+def make_all(results_root: Path, out_dir: Path, runs: Any, data_dir: str | None = None) -> dict[str, list[Path]]:
+    """Every figure ``paper_tables.toml`` describes that the records allow, in its order; a figure
+    without data is left out (and says so)."""
+    from reports.fig_panels import figure as panel_figure
+
+    spec = load_spec().figures
     folders = sorted(p for p in results_root.iterdir() if p.is_dir() and p != out_dir and p.name != out_dir.name)
-    groups = _one_shot_records(folders)
-    darts = _one_shot_records(folders, "darts")
-    nb201_runs = runs[runs["space"] == "nb201"] if "space" in runs else runs
-    from reports.fig_nb1shot1 import figure1
-
-    return {"skip_connections": skip_connections(groups, out_dir), "hessian": hessian(groups, out_dir),
-            "hessian_norm": hessian_norm(groups, out_dir),
-            "fig1_nb1shot1": figure1(folders, out_dir),
-            "cell_error": cell_error(groups, out_dir), "anytime": anytime(folders, out_dir),
-            "tf_sample_size": tf_sample_size(nb201_runs, out_dir),
-            "darts_skip_connections": _curve_figure(
-                darts, "skip_connections", "skip connections in the normal cell (of 8)",
-                "DARTS space: skip connections in the normal cell", out_dir,
-                "darts_skip_connections"),
-            "darts_hessian": hessian(darts, out_dir, "DARTS space: ", "darts_hessian"),
-            "darts_hessian_norm": hessian_norm(darts, out_dir, "DARTS space: ", "darts_hessian_norm"),
-            "darts_surrogate_acc": _curve_figure(
-                darts, "surrogate_valid_acc", "NB301 surrogate-predicted accuracy (%)",
-                "DARTS space: NB301-predicted accuracy per epoch", out_dir,
-                "darts_surrogate_acc")}
+    made: dict[str, list[Path]] = {}
+    by_space = {}
+    for curves in spec.get("curve_spaces", []):
+        groups = by_space[curves["space"]] = _one_shot_records(folders, curves["space"])
+        prefix, title = curves["prefix"], curves["title"]
+        made[f"{prefix}skip_connections"] = skip_connections(groups, out_dir, curves["skip_label"], curves["skip_title"],
+                                                             f"{prefix}skip_connections")
+        made[f"{prefix}hessian"] = hessian(groups, out_dir, title, f"{prefix}hessian")
+        made[f"{prefix}hessian_norm"] = hessian_norm(groups, out_dir, title, f"{prefix}hessian_norm")
+    if "fig1" in spec:
+        made[spec["fig1"]["name"]] = panel_figure(folders, out_dir, spec["fig1"], data_dir)
+    if "cell_error" in spec:
+        space = spec["cell_error"]["space"]
+        groups = by_space.get(space) or _one_shot_records(folders, space)
+        made["cell_error"] = cell_error(groups, out_dir, spec["cell_error"]["title"])
+    if "anytime" in spec:
+        made["anytime"] = anytime(folders, out_dir, spec["anytime"]["space"])
+    if "tf_sample_size" in spec:
+        made["tf_sample_size"] = tf_sample_size(runs, out_dir, spec["tf_sample_size"])
+    if "surrogate_acc" in spec:
+        acc = spec["surrogate_acc"]
+        groups = by_space.get(acc["space"]) or _one_shot_records(folders, acc["space"])
+        made[acc["name"]] = _curve_figure(groups, acc["key"], acc["ylabel"], acc["title"], out_dir, acc["name"])
+    order = spec.get("order", [])
+    return dict(sorted(made.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))

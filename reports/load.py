@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from nas_core.records import iter_records
+from nas_core.records import iter_records, reported_scale
 
 COLUMNS = [
     "run_id", "search_dataset", "label", "strategy", "hyperparameters", "dataset", "seed", "status", "arch",
     "arch_index", "valid_acc", "test_acc", "params_M", "flops_M", "n_queries", "simulated_time_s", "search_wall_time_s",
-    "selection", "code_version", "space",
+    "selection", "code_version", "space", "scale",
 ]
 
 
@@ -44,7 +44,7 @@ def load_runs(results_dir: str | Path, skipped: list[Path] | None = None) -> pd.
             "simulated_time_s": search.get("simulated_time_s"),
             "search_wall_time_s": (record.get("timing") or {}).get("search_wall_time_s"),
             "code_version": str((record.get("provenance") or {}).get("code_version", "unknown")),
-            "space": record["space"],
+            "space": record["space"], "scale": reported_scale(record),
         }
         own = (record.get("hyperparameters") or {}).get("select") if final.get("selections") else None
         rows += _evaluation_rows(base, record.get("dataset"), final, own)

@@ -36,15 +36,10 @@ import numpy as np
 import pandas as pd
 
 from reports.load import load_runs
-from reports.published import PROXY_TITLE, TABLE1, TABLE1_OPTIMAL, TABLE2, TABLE3, TABLE4, TABLE5
+from reports.paper_spec import RowSpec, TableSpec, load_spec
 
-DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 Stat = tuple[float, float]  # (mean, std)
-ONE_SHOT_T1 = {"darts_v1": "DARTS (1st)", "darts_v2": "DARTS (2nd)", "gdas": "GDAS", "drnas": "DrNAS",
-               "balenas_v1": "BaLeNAS (1st)", "balenas_v2": "BaLeNAS (2nd)"}
-BLACK_BOX = {"random_pick": "Random pick (runs)", "random_search": "Random search", "rea": "REA",
-             "bayesnas": "BayesNAS"}
 
 
 @dataclass
@@ -73,7 +68,7 @@ class PaperTable:
     measure: str = "Accuracy (%) of the final cell at 200 epochs"
 
     def title_of(self, column: tuple[str, str]) -> str:
-        return self.titles.get(column) or f"{TITLES[column[0]]} {column[1]}"
+        return self.titles.get(column) or f"{TITLES.get(column[0], column[0])} {column[1]}"
 
     def caption(self, with_published: bool) -> str:
         seeds = sorted({seed for row in self.rows for seed in row.seed_ids})
@@ -91,20 +86,10 @@ class PaperTable:
 
 
 # ---- building ---------------------------------------------------------------------------------------
-def scale_of(experiment: str, strategy: str, space: str = "nb201") -> str:
-    """The scale a row's runs used: black-box strategies read the table (NB201) or the surrogate
-    (DARTS space) at any scale."""
-    if strategy in ("random_pick", "random_search", "rea", "zero_cost"):
-        return "table" if space == "nb201" else "surrogate"
-    for scale in ("cpu", "smoke"):
-        if experiment.endswith(f"_{scale}"):
-            return scale
-    return "paper"
-
-
 def load_results(results_root: str | Path) -> pd.DataFrame:
-    """Every experiment folder under ``results_root`` with run records, with ``experiment``,
-    ``scale``, ``samples``, ``proxy`` and ``k`` columns added; finished runs only."""
+    """Every experiment folder under ``results_root`` with run records, with ``experiment`` and
+    ``hyperparameter_values`` (the decoded hyperparameters) added; finished runs only. The
+    ``scale`` column is each record's own (:func:`nas_core.records.reported_scale`)."""
     frames = []
     for folder in sorted(p for p in Path(results_root).iterdir() if p.is_dir()):
         runs = load_runs(folder)
@@ -118,11 +103,8 @@ def load_results(results_root: str | Path) -> pd.DataFrame:
     runs = pd.concat(frames, ignore_index=True)
     # an experiment may copy another's records (reuse_from): count each run once
     runs = runs.drop_duplicates(subset=["run_id", "dataset", "selection", "label"], keep="first").reset_index(drop=True)
-    runs["scale"] = [scale_of(e, s, sp) for e, s, sp in zip(runs["experiment"], runs["strategy"], runs["space"])]
-    hyper = [json.loads(h) for h in runs["hyperparameters"]]
-    runs["samples"] = [h.get("samples", 3) if isinstance(h, dict) else 3 for h in hyper]
-    runs["proxy"] = [h.get("proxy") if isinstance(h, dict) else None for h in hyper]
-    runs["k"] = [h.get("k") if isinstance(h, dict) else None for h in hyper]
+    runs["hyperparameter_values"] = [h if isinstance(h := json.loads(text), dict) else {}
+                                     for text in runs["hyperparameters"]]
     return runs
 
 
@@ -143,157 +125,93 @@ def _measured_row(name: str, group: pd.DataFrame, columns: list[tuple[str, str]]
                     tuple(sorted(set(group["experiment"]))), tuple(sorted(set(group["code_version"]))))
 
 
-def _published(row: dict[str, tuple[Stat, Stat]] | None) -> dict[tuple[str, str], Stat]:
-    if not row:
-        return {}
-    return {(d, split): pair[i] for d, pair in row.items() for i, split in enumerate(("valid", "test"))
-            if not math.isnan(pair[i][0])}
+def _stats(figures: dict[tuple[str, str], tuple[float, float | None]]) -> dict[tuple[str, str], Stat]:
+    """Published ``(mean, std or None)`` as the table's stats (an unpublished std is NaN)."""
+    return {column: (mean, math.nan if std is None else std) for column, (mean, std) in figures.items()}
 
 
-def _argmax(runs: pd.DataFrame) -> pd.DataFrame:
-    """Rows of each run's own final cell (not the extra BaLeNAS-TF selections)."""
-    return runs[runs["selection"].isna() | (runs["selection"] == "argmax_mu")]
+def _population_row(table: TableSpec, row: RowSpec, population: dict[str, tuple[np.ndarray, np.ndarray]]) -> PaperRow:
+    """A row of every architecture of the benchmark: mean ± std, or the best ("optimal", no std)."""
+    measured = {}
+    for dataset, (valid, test) in population.items():
+        for split, values in (("valid", valid), ("test", test)):
+            if (dataset, split) in table.columns:
+                measured[(dataset, split)] = (float(values.mean()), float(values.std())) if row.population == "mean" \
+                    else (float(values.max()), math.nan)
+    published = table.published(row)
+    if row.population == "optimal":  # the paper's best cell has no std
+        published = {column: (mean, None) for column, (mean, _) in published.items()}
+    return PaperRow(row.name, "table", 0, measured, _stats(published))
 
 
-def table1(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> PaperTable:
-    columns = [(d, s) for d in DATASETS for s in ("valid", "test")]
+def accuracy_table(table: TableSpec, runs: pd.DataFrame,
+                   population: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> PaperTable:
+    """Rows of measured accuracies per (dataset, split), each beside its published figures."""
+    columns = table.columns
     rows: list[PaperRow] = []
-    notes = []
-    if population:
-        rows.append(PaperRow("Random baseline (all cells of the table)", "table", 0,
-                             {(d, s): (float(v.mean()), float(v.std())) for d, (vv, tt) in population.items()
-                              for s, v in (("valid", vv), ("test", tt)) if (d, s) in columns},
-                             _published(TABLE1["Random baseline"])))
-    else:
-        notes.append("The random-baseline and optimal rows need the benchmark table, which was not found.")
-    own = _argmax(runs)
-    for strategy, name in {**BLACK_BOX, **ONE_SHOT_T1}.items():
-        group = own[(own["strategy"] == strategy) & (own["samples"] == 3)] if strategy.startswith("balenas") else \
-            own[own["strategy"] == strategy]
-        if strategy in BLACK_BOX and strategy != "random_pick":
-            group = group[group["search_dataset"] == group["dataset"]]
-        experiments = sorted(set(group["experiment"]))
+    notes: list[str] = []
+    for row in table.rows:
+        published = _stats(table.published(row))
+        if row.population is not None:
+            if population:
+                rows.append(_population_row(table, row, population))
+            elif table.population_note and table.population_note not in notes:
+                notes.append(table.population_note)
+            continue
+        group = row.runs(runs)
+        experiments = sorted(set(group["experiment"])) if row.split else ([None] if len(group) else [])
         for experiment in experiments:  # runs of different experiments (budgets, scales) are never pooled
+            part = group if experiment is None else group[group["experiment"] == experiment]
+            label = row.name if len(experiments) == 1 else f"{row.name} [{experiment}]"
+            rows.append(_measured_row(label, part, columns, published))
+        if not experiments and published:
+            rows.append(PaperRow(row.absent or row.name, "", 0, {}, published))
+    return PaperTable(table.key, table.title, columns, rows, notes + list(table.notes), measure=table.measure)
+
+
+#: the cost layout's columns: the surrogate's accuracy, the evaluation network's parameters, the search cost
+COST_COLUMNS = [("cifar10", "acc"), ("params", "M"), ("cost", "hours")]
+
+
+def _published_cost(figures: dict[tuple[str, str], tuple[float, float | None]]) -> dict[tuple[str, str], Stat]:
+    """The paper's test error (%), parameters (M) and GPU-days in the cost layout's units."""
+    published = {}
+    if ("cifar10", "test_error") in figures:
+        error, std = figures[("cifar10", "test_error")]
+        published[("cifar10", "acc")] = (100.0 - error, math.nan if std is None else std)
+    if ("params", "M") in figures:
+        published[("params", "M")] = (figures[("params", "M")][0], math.nan)
+    if ("cost", "gpu_days") in figures:
+        published[("cost", "hours")] = (24.0 * figures[("cost", "gpu_days")][0], math.nan)
+    return published
+
+
+def cost_table(table: TableSpec, runs: pd.DataFrame) -> PaperTable:
+    """Table 3's layout: surrogate-predicted accuracy of the found genotype, its parameters and the
+    measured search cost, beside the published test accuracy (100 − error), parameters and GPU
+    cost; only the parameters are the same measure on both sides, so only they get a Δ."""
+    rows = []
+    for spec in table.rows:
+        group = spec.runs(runs)
+        published = _published_cost(table.published(spec))
+        experiments = sorted(set(group["experiment"]))
+        if not experiments and published:
+            rows.append(PaperRow(spec.name, "", 0, {}, published))
+        for experiment in experiments:
             part = group[group["experiment"] == experiment]
-            label = name if len(experiments) == 1 else f"{name} [{experiment}]"
-            rows.append(_measured_row(label, part, columns, _published(TABLE1.get(name))))
-        if not experiments and name in TABLE1:
-            rows.append(PaperRow(name, "", 0, {}, _published(TABLE1[name])))
-    tf = runs[(runs["selection"] == "synflow@100") & (runs["samples"] == 3) & (runs["strategy"] == "balenas_v2")]
-    if len(tf):
-        rows.append(_measured_row("BaLeNAS-TF (2nd order, synflow, K = 100)", tf, columns, _published(TABLE1["BaLeNAS-TF"])))
-    else:
-        rows.append(PaperRow("BaLeNAS-TF", "", 0, {}, _published(TABLE1["BaLeNAS-TF"])))
-    if population:
-        rows.append(PaperRow("Optimal (best cell of the table)", "table", 0,
-                             {(d, s): (float(v.max()), math.nan) for d, (vv, tt) in population.items()
-                              for s, v in (("valid", vv), ("test", tt)) if (d, s) in columns},
-                             {(d, s): (pair[i], math.nan) for d, pair in TABLE1_OPTIMAL.items()
-                              for i, s in enumerate(("valid", "test"))}))
-    return PaperTable("table1", "Table 1: NAS-Bench-201, search on CIFAR-10", columns, rows, notes)
-
-
-def table2(runs: pd.DataFrame) -> PaperTable:
-    columns = [(d, "test") for d in DATASETS]
-    rows = []
-    for k in (10, 50, 100):
-        zero = runs[(runs["strategy"] == "zero_cost") & (runs["proxy"] == "synflow") & (runs["k"] == k)]
-        zero = zero[zero["search_dataset"] == zero["dataset"]]
-        name = f"Zero-cost NAS({k})"
-        published = {(d, "test"): v for d, v in TABLE2.get(name, {}).items()}
-        rows.append(_measured_row(name, zero, columns, published) if len(zero) else PaperRow(name, "", 0, {}, published))
-    for k in (10, 50, 100):
-        tf = runs[(runs["selection"] == f"synflow@{k}") & (runs["samples"] == 3) & (runs["strategy"] == "balenas_v2")]
-        name = f"BaLeNAS-TF({k})"
-        published = {(d, "test"): v for d, v in TABLE2.get(name, {}).items()}
-        rows.append(_measured_row(name, tf, columns, published) if len(tf) else PaperRow(name, "", 0, {}, published))
-    return PaperTable("table2", "Table 2: zero-cost NAS against BaLeNAS-TF by sample size K (synflow)", columns, rows,
-                      ["Zero-cost NAS scores K uniformly drawn cells per dataset; BaLeNAS-TF scores K cells drawn from "
-                       "the learned q of a CIFAR-10 search (BaLeNAS (2nd), M = 3)."])
-
-
-def table4(runs: pd.DataFrame) -> PaperTable:
-    columns = [(d, s) for d in DATASETS for s in ("valid", "test")]
-    rows = []
-    for proxy in ("snip", "grasp", "synflow"):
-        for k in (10, 50, 100):
-            picks = runs[(runs["selection"] == f"{proxy}@{k}") & (runs["samples"] == 3) & (runs["strategy"] == "balenas_v2")]
-            name = f"{PROXY_TITLE[proxy]}, K = {k}"
-            published = _published(TABLE4.get((proxy, k)))
-            rows.append(_measured_row(name, picks, columns, published) if len(picks) else PaperRow(name, "", 0, {}, published))
-    return PaperTable("table4", "Table 4: BaLeNAS-TF with each training-free proxy and sample size K", columns, rows)
-
-
-def table5(runs: pd.DataFrame) -> PaperTable:
-    columns = [(d, s) for d in DATASETS for s in ("valid", "test")]
-    rows = []
-    own = _argmax(runs)
-    for m in (1, 2, 3, 4):
-        group = own[(own["strategy"] == "balenas_v2") & (own["samples"] == m)]
-        name = f"BaLeNAS (2nd), M = {m}"
-        published = _published(TABLE5.get(m))
-        rows.append(_measured_row(name, group, columns, published) if len(group) else PaperRow(name, "", 0, {}, published))
-    return PaperTable("table5", "Table 5: BaLeNAS (2nd) with M Monte-Carlo samples", columns, rows)
-
-
-#: Table 3 rows: (published name, strategy, selection or None); BaLeNAS is the 2nd-order search, as in the paper
-TABLE3_ROWS = (("RandomNAS", "random_search", None), ("REA", "rea", None), ("Zero-cost NAS(100)", "zero_cost", None),
-               ("DARTS (1st)", "darts_v1", None), ("DARTS (2nd)", "darts_v2", None), ("GDAS", "gdas", None),
-               ("DrNAS", "drnas", None), ("BayesNAS", "bayesnas", None), ("BaLeNAS (1st)", "balenas_v1", None),
-               ("BaLeNAS", "balenas_v2", None), ("BaLeNAS-TF", "balenas_v2", "synflow@100"))
-TABLE3_COLUMNS = [("cifar10", "acc"), ("params", "M"), ("cost", "hours")]
-
-
-def table3(runs: pd.DataFrame) -> PaperTable:
-    """Table 3 from the DARTS-space runs among ``runs``."""
-    darts = runs[runs["space"] == "darts"]
-    rows = []
-    for name, strategy, selection in TABLE3_ROWS:
-        group = darts[darts["strategy"] == strategy]
-        group = _argmax(group) if selection is None else group[group["selection"] == selection]
-        if strategy == "zero_cost":
-            group = group[(group["proxy"] == "synflow") & (group["k"] == 100)]
-        paper = TABLE3.get(name, {})
-        published = {}
-        if ("cifar10", "test_error") in paper:
-            error, std = paper[("cifar10", "test_error")]
-            published[("cifar10", "acc")] = (100.0 - error, math.nan if std is None else std)
-        if ("params", "M") in paper:
-            published[("params", "M")] = (paper[("params", "M")][0], math.nan)
-        if ("cost", "gpu_days") in paper:
-            published[("cost", "hours")] = (24.0 * paper[("cost", "gpu_days")][0], math.nan)
-        label = name if name != "RandomNAS" else "Random search (surrogate; paper: RandomNAS)"
-        for experiment in sorted(set(group["experiment"])) or [None]:
-            if experiment is None:
-                if published:
-                    rows.append(PaperRow(label, "", 0, {}, published))
-                continue
-            part = group[group["experiment"] == experiment]
-            measured = {("cifar10", "acc"): _stat(part["valid_acc"]), ("params", "M"): _stat(part["params_M"]),
-                        ("cost", "hours"): _stat(part["search_wall_time_s"].astype(float) / 3600.0)}
-            row = _measured_row(label, part, [], published)
-            row.measured = measured
+            row = _measured_row(spec.name, part, [], published)
+            row.measured = {("cifar10", "acc"): _stat(part["valid_acc"]), ("params", "M"): _stat(part["params_M"]),
+                            ("cost", "hours"): _stat(part["search_wall_time_s"].astype(float) / 3600.0)}
             rows.append(row)
-    notes = [
-        "CIFAR-10 acc.: ours is the NAS-Bench-301 surrogate's (YAHPO Gym v2) *predicted validation accuracy* of the "
-        "found genotype at epoch 98 of NB301's training protocol; 'paper' is 100 − the published test error after "
-        "600 epochs of training the 20-cell, C = 36 network with cutout and auxiliary head. They are not the same "
-        "measure (the surrogate's figures sit about 3-4 points lower for the same genotype), so there is no Δ: "
-        "compare the order of the methods, not the numbers.",
-        "Params: the same evaluation network (20 cells, C = 36, no auxiliary head) on both sides, so Δ is meaningful.",
-        "Search cost: ours is the wall-clock hours of one search on this machine's CPU at the row's scale (one core "
-        "per search); 'paper' is GPU-days × 24. Black-box rows query the surrogate, so their cost is the surrogate's, "
-        "not a training cost.",
-        "A row without runs shows the published figures only.",
-    ]
-    return PaperTable("table3", "Table 3: DARTS space, search on CIFAR-10 (NAS-Bench-301 surrogate)", TABLE3_COLUMNS,
-                      rows, notes, titles={("cifar10", "acc"): "CIFAR-10 acc. (%)", ("params", "M"): "Params (M)",
-                                           ("cost", "hours"): "Search cost (h)"},
-                      delta=frozenset({("params", "M")}),
-                      measure="Surrogate-predicted accuracy (%), evaluation-network parameters and search cost")
+    return PaperTable(table.key, table.title, COST_COLUMNS, rows, list(table.notes),
+                      titles={("cifar10", "acc"): "CIFAR-10 acc. (%)", ("params", "M"): "Params (M)",
+                              ("cost", "hours"): "Search cost (h)"},
+                      delta=frozenset({("params", "M")}), measure=table.measure)
 
 
-BUILDERS = {"table1": table1, "table2": table2, "table3": table3, "table4": table4, "table5": table5}
+def table_names() -> list[str]:
+    """The paper's tables, in the data file's order."""
+    return list(load_spec().tables)
 
 
 def finished_runs(results_root: str | Path) -> pd.DataFrame:
@@ -307,18 +225,36 @@ def finished_runs(results_root: str | Path) -> pd.DataFrame:
     return runs
 
 
-def build(names: list[str], results_root: str | Path, population: dict | None,
+def population_of(space_name: str, datasets: list[str], data_dir: str | None) -> dict[str, Any] | None:
+    """Every architecture's valid/test accuracy per dataset where the space's benchmark is a
+    complete table (the "all cells" and "optimal" rows); ``None`` otherwise or without its data."""
+    from nas_core.paths import DataNotFoundError
+    from spaces import get_space
+
+    try:
+        return get_space(space_name).population(datasets, data_dir)
+    except (DataNotFoundError, FileNotFoundError, KeyError):
+        return None
+
+
+def build(names: list[str], results_root: str | Path, data_dir: str | None = None,
           runs: pd.DataFrame | None = None) -> list[PaperTable]:
-    """The named tables from the records under ``results_root`` (or from ``runs`` already loaded)."""
+    """The named tables from the records under ``results_root`` (or from ``runs`` already loaded);
+    each table sees only the runs of its own space."""
+    spec = load_spec()
     runs = finished_runs(results_root) if runs is None else runs
     tables = []
     for name in names:
-        if name not in BUILDERS:
-            raise ValueError(f"unknown table {name!r}; available: {sorted(BUILDERS)}")
-        # Table 3 is the DARTS space's; the others are NB201's: never mix the spaces' runs
-        space_runs = runs[runs["space"] == ("darts" if name == "table3" else "nb201")]
-        table = BUILDERS[name](space_runs, population) if name == "table1" else BUILDERS[name](space_runs)
-        tables.append(table)
+        if name not in spec.tables:
+            raise ValueError(f"unknown table {name!r}; available: {sorted(spec.tables)}")
+        table = spec.tables[name]
+        space_runs = runs[runs["space"] == table.space]
+        if table.layout == "cost":
+            tables.append(cost_table(table, space_runs))
+        else:
+            wants_population = any(row.population for row in table.rows)
+            population = population_of(table.space, list(table.datasets), data_dir) if wants_population else None
+            tables.append(accuracy_table(table, space_runs, population))
     return tables
 
 

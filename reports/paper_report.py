@@ -11,12 +11,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from reports import figures as figs
-from reports.paper import BUILDERS, build, finished_runs, to_latex, to_markdown
+from reports.paper import build, finished_runs, table_names, to_latex, to_markdown
 
-TARGETS = ("paper", "figures", *BUILDERS)
+TARGETS = ("paper", "figures", *table_names())
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,margin=2cm]{geometry}
 \usepackage[T1]{fontenc}
@@ -39,20 +38,6 @@ def parse_formats(text: str) -> set[str]:
     return formats  # type: ignore[return-value]
 
 
-def population(data_dir: str | None) -> dict[str, Any] | None:
-    """Every cell's valid/test accuracy per dataset (Table 1's baseline rows); None without a table."""
-    from nas_core.paths import DataNotFoundError
-    from spaces.nb201.table import load_table
-
-    try:
-        table = load_table(data_dir)
-    except (DataNotFoundError, FileNotFoundError):
-        from spaces.nb201.embedded import EMBEDDED_TABLE
-
-        table = load_table(path=EMBEDDED_TABLE)
-    return {d: (table.column(d, "valid"), table.column(d, "test")) for d in ("cifar10", "cifar100", "ImageNet16-120")}
-
-
 def write(targets: list[str], results_root: str | Path, out_dir: str | Path | None = None, formats: set[str] | None = None,
           with_published: bool = True, pdf: bool = False, data_dir: str | None = None) -> list[Path]:
     """Write the requested tables/figures; returns the files written."""
@@ -62,10 +47,10 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
     results_root = Path(results_root)
     out = Path(out_dir) if out_dir else results_root / "paper"
     formats = formats or {"md", "tex"}
-    names = list(BUILDERS) if "paper" in targets else [t for t in targets if t in BUILDERS]
+    names = table_names() if "paper" in targets else [t for t in targets if t in table_names()]
     written: list[Path] = []
     runs = finished_runs(results_root)  # read once, for the tables and the figures
-    tables = build(names, results_root, population(data_dir) if "table1" in names else None, runs) if names else []
+    tables = build(names, results_root, data_dir, runs) if names else []
     out.mkdir(parents=True, exist_ok=True)
     for table in tables:
         if "md" in formats:
@@ -74,7 +59,7 @@ def write(targets: list[str], results_root: str | Path, out_dir: str | Path | No
             written.append(_write(out / f"{table.key}.tex", to_latex(table, with_published)))
     made: dict[str, list[Path]] = {}
     if "paper" in targets or "figures" in targets:
-        made = figs.make_all(results_root, out / "figures", runs)
+        made = figs.make_all(results_root, out / "figures", runs, data_dir)
         made["correlation"] = _correlation_figures(results_root, out / "figures")
         written += [p for paths in made.values() for p in paths]
     if "paper" in targets:
@@ -112,7 +97,7 @@ def _report_markdown(tables: list, made: dict[str, list[Path]], with_published: 
         png = [p for p in paths if p.suffix == ".png"]
         if png:
             parts += [f"![{name}](figures/{p.name})" for p in png]
-            parts += ["", figs.FIGURE_CAPTIONS[name].replace("$\\pm$", "±"), ""]
+            parts += ["", figs.captions()[name].replace("$\\pm$", "±"), ""]
         else:
             parts += [f"*{name}: no records with the data this figure needs.*", ""]
     return "\n".join(parts) + "\n"
@@ -126,7 +111,7 @@ def _report_latex(tables: list, made: dict[str, list[Path]], with_published: boo
             width = "0.85" if len(pdfs) == 1 else "0.32"  # a grid of small panels for several plots
             graphics = [rf"\includegraphics[width={width}\textwidth]{{figures/{p.name}}}" for p in pdfs]
             body.append("\n".join([r"\begin{figure}[H]", r"\centering", "\n".join(graphics),
-                                   rf"\caption{{{figs.FIGURE_CAPTIONS[name]}}}", rf"\label{{fig:{name}}}",
+                                   rf"\caption{{{figs.captions()[name]}}}", rf"\label{{fig:{name}}}",
                                    r"\end{figure}"]) + "\n")
     return PREAMBLE + "\n".join(body) + "\\end{document}\n"
 

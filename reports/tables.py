@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reports.published import TABLE1_OPTIMAL, paper_row
+from reports.paper_spec import load_spec
 
 DATASET_ORDER = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 DATASET_TITLE = {"cifar10-valid": "CIFAR-10 (valid run)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
@@ -47,12 +47,15 @@ def _fmt_present(values: pd.Series) -> str:
     return text if len(present) in (0, len(values)) else f"{text} ({len(present)} of {len(values)})"
 
 
-def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                 space: str = "nb201") -> tuple[list[str], list[Row]]:
-    """Rows of the comparison table; ``population`` maps dataset -> (valid, test) of all cells.
-    Published rows are NB201's Tables 1-2 and only go beside NB201 runs."""
+def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.ndarray]] | None,
+                 space: str) -> tuple[list[str], list[Row]]:
+    """Rows of the comparison table of ``space``'s runs; ``population`` maps dataset -> (valid,
+    test) of all cells. A published row goes beside the runs that reproduce it, as
+    ``reports/paper_tables.toml`` says, and only beside runs of its table's space."""
+    spec = load_spec()
     done = runs[runs["status"] == "done"]
-    datasets = [d for d in DATASET_ORDER if d in set(runs["dataset"])]
+    present = set(runs["dataset"])  # known datasets in the usual order, then a plugin space's own
+    datasets = [d for d in DATASET_ORDER if d in present] + sorted(present - set(DATASET_ORDER))
     rows: list[Row] = []
     for label in sorted(done["label"].unique(), key=_natural):
         group = done[done["label"] == label]
@@ -64,10 +67,9 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
         seeds = group.groupby("dataset")["seed"].nunique()
         rows.append(Row(str(label), "measured", cells, "/".join(str(seeds.get(d, 0)) for d in datasets)))
         selection = group["selection"].iloc[0] if "selection" in group else None
-        if space != "nb201":
-            continue
-        published = paper_row(str(group["strategy"].iloc[0]), json.loads(group["hyperparameters"].iloc[0]),
-                              None if pd.isna(selection) else str(selection))
+        published = spec.published_row_of(space, str(group["strategy"].iloc[0]),
+                                           json.loads(group["hyperparameters"].iloc[0]),
+                                           None if pd.isna(selection) else str(selection))
         if published:
             name, values = published
             rows.append(Row(f"{name}, paper", "paper",
@@ -79,15 +81,16 @@ def summary_rows(runs: pd.DataFrame, population: dict[str, tuple[np.ndarray, np.
         rows.append(Row("optimal (table)", "table", {
             d: (_fmt(v.max(), None), _fmt(t.max(), None)) for d, (v, t) in population.items() if d in datasets
         }))
-    if space == "nb201":
+    optimal = spec.published_optimal(space)
+    if optimal:
         rows.append(Row("optimal (paper)", "paper",
-                        {d: (_fmt(v, None), _fmt(t, None)) for d, (v, t) in TABLE1_OPTIMAL.items() if d in datasets}))
+                        {d: (_fmt(v, None), _fmt(t, None)) for d, (v, t) in optimal.items() if d in datasets}))
     return datasets, rows
 
 
 def to_markdown(datasets: list[str], rows: list[Row], title: str, measure: str) -> str:
     """``measure``: what the accuracies are (the space's :attr:`~spaces.base.SearchSpace.measure`)."""
-    head = ["Method", *[f"{DATASET_TITLE[d]} {s}" for d in datasets for s in ("valid", "test")], "seeds"]
+    head = ["Method", *[f"{DATASET_TITLE.get(d, d)} {s}" for d in datasets for s in ("valid", "test")], "seeds"]
     lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         name = f"*{row.name}*" if row.kind != "measured" else row.name
@@ -110,7 +113,7 @@ def to_latex(datasets: list[str], rows: list[Row], title: str, measure: str) -> 
     out = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{_latex_escape(title)}. {measure}, "
            r"mean $\pm$ std over seeds; italic rows are published or whole-table figures.}",
            rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-           "Method & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{_latex_escape(DATASET_TITLE[d])}}}" for d in datasets) + r" \\",
+           "Method & " + " & ".join(rf"\multicolumn{{2}}{{c}}{{{_latex_escape(DATASET_TITLE.get(d, d))}}}" for d in datasets) + r" \\",
            " & " + " & ".join("Valid & Test" for _ in datasets) + r" \\", r"\midrule"]
     for row in rows:
         name = _latex_escape(row.name)

@@ -51,6 +51,12 @@ class Benchmark(abc.ABC):
     #: the fidelity at which a query is charged simulated training seconds (None: never)
     timed_epochs: int | None = None
 
+    @property
+    def data_description(self) -> str:
+        """One line naming the data this benchmark answers from (a report that joins accuracies
+        after the search prints it beside the figure)."""
+        return type(self).__name__
+
     @abc.abstractmethod
     def query(self, arch: Any, dataset: str, split: Any = "valid", epochs: int | None = None) -> float:
         """Accuracy (%) of ``arch``; the validation split is all a search may ask for."""

@@ -114,6 +114,14 @@ class ProxyIndex(Capability):
 
     #: the scoring network's default size (channels, cells per stage): part of a cache's name when changed
     default_size: ClassVar[tuple[int, int]] = (16, 5)
+    #: published Spearman |rho| of proxies against test accuracy over the whole space, {proxy: {dataset: |rho|}}
+    #: (printed beside the measured rank correlations, never in their place)
+    published_spearman: ClassVar[dict[str, dict[str, float]]] = {}
+
+    def accuracies(self, dataset: str, split: str, data_dir: str | None = None) -> Any:
+        """Every cell's accuracy (%) in index order, where the space's benchmark is a complete table
+        (what ``nas-harness proxies correlate`` ranks the scores against); ``None`` otherwise."""
+        return None
 
     # equal by type and key, so that a copy sent to a worker process finds that process's cached scorer
     def __eq__(self, other: object) -> bool:

@@ -259,7 +259,7 @@ def test_table3_sets_surrogate_accuracy_params_and_cost_beside_the_paper(tmp_pat
 
     _run(tmp_path, darts_data_dir, [{"name": "random_search"}, {"name": "darts_v1", **TINY, "epochs": 1,
                                                                   "hessian_every": 0}], seeds=[0, 1])
-    (table,) = build(["table3"], tmp_path / "results", None)
+    (table,) = build(["table3"], tmp_path / "results")
     rows = {row.name: row for row in table.rows}
     darts = rows["DARTS (1st)"]
     assert darts.seeds == 2 and darts.scale == "paper"
@@ -274,5 +274,5 @@ def test_table3_sets_surrogate_accuracy_params_and_cost_beside_the_paper(tmp_pat
     assert params_delta in line and line.count("+") + line.count("-") >= 1
     assert "\\begin{tabular}" in to_latex(table)
     # the NB201 tables never take DARTS-space runs
-    (table1,) = build(["table1"], tmp_path / "results", None)
+    (table1,) = build(["table1"], tmp_path / "results")
     assert all(not row.measured for row in table1.rows if "DARTS" in row.name)

@@ -58,5 +58,5 @@ def test_the_one_shot_plugin_conforms_and_is_reported_under_its_label(tmp_path, 
     capsys.readouterr()
     assert main(["report", "docs_one_shot", "--results-dir", str(results)]) == 0
     assert "| noisy_darts |" in capsys.readouterr().out
-    groups = _one_shot_records([results / "docs_one_shot"])
+    groups = _one_shot_records([results / "docs_one_shot"], "nb201")
     assert set(groups) == {"DARTS (1st) [paper]", "noisy_darts [paper]"}

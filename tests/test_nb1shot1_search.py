@@ -244,7 +244,8 @@ def test_strategies_not_built_for_the_packed_rows_refuse_nb1shot1_clearly(tmp_pa
 def test_with_nb101_data_every_epochs_cell_gets_its_errors_and_fig1_joins_them_later(tmp_path, image_data_dir,
                                                                                      monkeypatch):
     """A run without data, then the user imports NB101: the report joins the recorded hashes."""
-    from reports.fig_nb1shot1 import figure1, join_accuracies, nb1shot1_records
+    from reports.fig_panels import figure, join_accuracies, panel_records
+    from reports.paper_spec import load_spec
     from spaces.nb101.table import import_nb101
 
     monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path / "cache"))
@@ -253,12 +254,13 @@ def test_with_nb101_data_every_epochs_cell_gets_its_errors_and_fig1_joins_them_l
     derived = {from_str(row["genotype"]) for r in first.values() for row in r["trajectory"]}
     no_subset = tmp_path / "no_subset"  # not the developer's ../shared/data and its 500-cell subset
     no_subset.mkdir()
-    assert figure1([tmp_path / "before" / "t"], tmp_path / "figs", str(no_subset)) == []  # nothing to draw yet
+    fig1 = load_spec().figures["fig1"]
+    assert figure([tmp_path / "before" / "t"], tmp_path / "figs", fig1, str(no_subset)) == []  # nothing to draw yet
     import_nb101(_table_csv(tmp_path / "nb101.csv", sorted(derived, key=lambda c: c.to_str())))
-    records = nb1shot1_records([tmp_path / "before" / "t"])
+    records = panel_records([tmp_path / "before" / "t"], fig1)
     joined = join_accuracies(records, str(no_subset))
     assert joined["cells"] == joined["valid"] == joined["test"] == 4  # 2 runs x 2 epochs
-    paths = figure1([tmp_path / "before" / "t"], tmp_path / "figs", str(no_subset))
+    paths = figure([tmp_path / "before" / "t"], tmp_path / "figs", fig1, str(no_subset))
     assert [p.name for p in paths] == ["fig1_nb1shot1.png", "fig1_nb1shot1.pdf"] and all(p.stat().st_size for p in paths)
     # a run made with the data has the accuracies in its record already
     summary, after = _run(tmp_path, image_data_dir, [{"name": "darts_v1", **TINY}], results="after", table="auto")

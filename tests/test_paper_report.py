@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from harness.records import write_record
-from reports.paper import build, table1, to_latex, to_markdown
+from reports.paper import accuracy_table, build, load_results, to_latex, to_markdown
+from reports.paper_spec import load_spec
 from reports.paper_report import write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,10 @@ def _record(experiment: str, strategy: str, seed: int, test: dict[str, float], h
             "label": strategy, "hyperparameters": hyper or {}, "space": "nb201", "dataset": datasets[0], "seed": seed,
             "epochs": 200, "budget": {}, "status": "done", "error": None, "final": final,
             "search": {"n_queries": 1, "simulated_time_s": 1.0}, "trajectory": trajectory or [],
-            "provenance": {"code_version": "abc123"}, "timing": {"search_wall_time_s": 1.0}}
+            "provenance": {"code_version": "abc123", "scale": "cpu" if experiment.endswith("_cpu") else "paper",
+                           "strategy_kind": "tabular" if strategy == "zero_cost" else "one-shot",
+                           "benchmark_kind": "tabular"},
+            "timing": {"search_wall_time_s": 1.0}}
 
 
 @pytest.fixture()
@@ -64,8 +68,13 @@ def _population() -> dict:
     return {d: (rng.uniform(10, 90, 50), rng.uniform(10, 90, 50)) for d in ("cifar10", "cifar100", "ImageNet16-120")}
 
 
+def _table1(results: Path, population: dict | None):
+    nb201 = load_results(results)
+    return accuracy_table(load_spec().tables["table1"], nb201[nb201["space"] == "nb201"], population)
+
+
 def test_table1_rows_scales_missing_cells_and_published_pairs(results):
-    (table,) = build(["table1"], results, _population())
+    table = _table1(results, _population())
     rows = {row.name: row for row in table.rows}
     darts = rows["DARTS (1st)"]
     assert darts.scale == "cpu" and darts.seeds == 2 and darts.experiments == ("oneshot_cpu",)
@@ -106,9 +115,7 @@ def test_same_records_give_byte_identical_markdown_and_latex(results, tmp_path):
 
 
 def test_table1_without_a_benchmark_table_says_so(results):
-    from reports.paper import load_results
-
-    table = table1(load_results(results), None)
+    table = _table1(results, None)
     assert not any(row.name.startswith("Random baseline") for row in table.rows)
     assert any("benchmark table" in note for note in table.notes)
 
@@ -133,7 +140,7 @@ def test_the_largest_eigenvalue_curve_keeps_only_records_that_have_it(results):
     """A mean over seeds never mixes the largest eigenvalue with an older record's largest-magnitude one."""
     from reports.figures import _having, _one_shot_records
 
-    groups = _one_shot_records([results / "oneshot_cpu"])
+    groups = _one_shot_records([results / "oneshot_cpu"], "nb201")
     kept = _having(groups, "hessian_max_eigenvalue")
     assert {label: [r["seed"] for r in recs] for label, recs in kept.items()} == \
         {label: [0] for label in groups}

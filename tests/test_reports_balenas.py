@@ -35,7 +35,7 @@ def test_each_selection_is_a_row_with_its_paper_row(tmp_path):
                       "balenas_v2 TF(snip, K=10)"}
     tf100 = runs[(runs["label"] == "balenas_v2 TF(synflow, K=100)") & (runs["dataset"] == "cifar10")]
     assert sorted(tf100["test_acc"]) == [93.0, 94.0]
-    datasets, rows = summary_rows(runs)
+    datasets, rows = summary_rows(runs, None, "nb201")
     names = [r.name for r in rows]
     assert "BaLeNAS (2nd) (Table 1), paper" in names and "BaLeNAS-TF (Table 1), paper" in names
     assert "BaLeNAS with SNIP, K = 10 (Table 4), paper" in names
@@ -46,7 +46,7 @@ def test_each_selection_is_a_row_with_its_paper_row(tmp_path):
 
 def test_table5_rows_and_per_epoch_diagnostics(tmp_path):
     write_record(tmp_path, record(0, {"samples": 1, "select": "argmax_mu"}, label="balenas_v2_m1"))
-    datasets, rows = summary_rows(load_runs(tmp_path))
+    datasets, rows = summary_rows(load_runs(tmp_path), None, "nb201")
     assert "BaLeNAS (2nd), M = 1 (Table 5), paper" in [r.name for r in rows]
     means = epoch_means([record(0, {}), record(1, {})])
     assert means["balenas_v2"]["skip_connections"] == {1: 1.5, 2: 2.5}
@@ -72,7 +72,7 @@ def test_drnas_row_and_bayesnas_sparsity(tmp_path):
     drnas = record(0, {}, strategy="drnas", label="drnas")
     drnas["final"].pop("selections")
     write_record(tmp_path, drnas)
-    datasets, rows = summary_rows(load_runs(tmp_path))
+    datasets, rows = summary_rows(load_runs(tmp_path), None, "nb201")
     assert "DrNAS (Table 1), paper" in [r.name for r in rows]
     assert "94.36" in to_markdown(datasets, rows, "t", "Accuracy (%) of the final cell at 200 epochs")
     bayes = record(0, {}, strategy="bayesnas", label="bayesnas")
@@ -88,15 +88,17 @@ def test_drnas_row_and_bayesnas_sparsity(tmp_path):
 def test_published_figures_are_data_with_one_line_per_cell():
     import csv
 
-    from reports.published import PUBLISHED_CSV, TABLE1, TABLE3, TABLE5
+    from reports.published import PUBLISHED_CSV, published_figures, published_methods
 
     with open(PUBLISHED_CSV, newline="") as fh:
         lines = list(csv.DictReader(fh))
     keys = [(l["table"], l["method"], l["dataset"], l["split"]) for l in lines]
     assert len(keys) == len(set(keys)) and {l["table"] for l in lines} == {"table1", "table2", "table3", "table4", "table5"}
     assert all(0 < float(l["mean"]) < 100 for l in lines)
-    assert TABLE1["DrNAS"]["cifar10"][1] == (94.36, 0.0) and TABLE5[4]["ImageNet16-120"][0] == (43.09, 2.93)
+    assert published_figures("table1", "DrNAS")[("cifar10", "test")] == (94.36, 0.0)
+    assert published_figures("table5", "M=4")[("ImageNet16-120", "valid")] == (43.09, 2.93)
     # Table 3 as published: test error (%), params (M), GPU-days; 8 methods the harness runs or names
-    assert TABLE3["BaLeNAS-TF"] == {("cifar10", "test_error"): (2.43, 0.08), ("params", "M"): (3.86, None),
-                                    ("cost", "gpu_days"): (0.6, None)}
-    assert len(TABLE3) == 8 and all(len(v) == 3 for v in TABLE3.values())
+    assert published_figures("table3", "BaLeNAS-TF") == {("cifar10", "test_error"): (2.43, 0.08),
+                                                          ("params", "M"): (3.86, None), ("cost", "gpu_days"): (0.6, None)}
+    assert len(published_methods("table3")) == 8
+    assert all(len(published_figures("table3", m)) == 3 for m in published_methods("table3"))

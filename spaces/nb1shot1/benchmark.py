@@ -70,6 +70,10 @@ class NB1shot1Benchmark(FlagSealed, Benchmark):
         self.table, self.description = open_nb101(choice, data_dir)
         self.space = space
 
+    @property
+    def data_description(self) -> str:
+        return self.description
+
     def _spec_hash(self, arch: Any) -> tuple[Any, str]:
         if not isinstance(arch, Cell):
             raise TypeError(f"expected a NAS-Bench-1shot1 Cell, got {type(arch).__name__} {arch!r:.80}")

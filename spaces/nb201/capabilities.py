@@ -87,6 +87,23 @@ class NB201ProxyIndex(ProxyIndex):
 
         return build_proxy_network(arch, num_classes, init_seed, channels, cells_per_stage)
 
+    #: the zero-cost proxies paper (Abdelfattah et al. 2021), all cells, test accuracy
+    published_spearman = {
+        "synflow": {"cifar10": 0.74, "cifar100": 0.76, "ImageNet16-120": 0.75},
+        "jacob_cov": {"cifar10": 0.73, "cifar100": 0.70, "ImageNet16-120": 0.70},
+        "snip": {"cifar10": 0.60, "cifar100": 0.64, "ImageNet16-120": 0.58},
+        "grasp": {"cifar10": 0.51, "cifar100": 0.55, "ImageNet16-120": 0.55},
+        "grad_norm": {"cifar10": 0.59, "cifar100": 0.64, "ImageNet16-120": 0.58},
+    }
+
+    def accuracies(self, dataset: str, split: str, data_dir: str | None = None) -> Any:
+        """The imported NB201 table's column in lexicographic cell order (a missing table is an error naming it)."""
+        from spaces.nb201.table import load_table
+
+        table = load_table(data_dir)
+        order = table.indices_of([codec.Arch.from_lex_index(i) for i in range(codec.N_CELLS)])
+        return table.column(dataset, split)[order]
+
 
 class NB201PartialChannels(PartialChannels):
     n_ops = codec.N_OPS

@@ -248,6 +248,8 @@ def _parse_strategies(entries: Any, errors: list[str], preset: dict[str, Any] | 
         if getattr(cls, "kind", "") == "one-shot" and preset:  # the space's scale preset fills what the entry leaves unset
             valid = hyperparameter_names(cls)
             kwargs = {**{k: v for k, v in preset.items() if k in valid}, **kwargs}
+        if space is not None:  # then the defaults the space's capabilities set for this strategy
+            kwargs = {**cls.space_defaults(space), **kwargs}
         problems = check_kwargs(cls, kwargs)
         errors.extend(f"strategies[{position}] ({name}): {e}" for e in problems)
         if not problems:  # store every hyperparameter, defaults included, so the run key is explicit

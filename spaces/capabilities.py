@@ -73,6 +73,9 @@ class SwitchWalks(Capability):
 
     #: True where the derivation drops an edge whose parent is pruned (the space has ``none`` as a real op)
     prunes_edges: ClassVar[bool] = False
+    #: where this space's cells need the child switches to start (BayesNAS's ``switch_init`` default
+    #: on this space): 1 is the original; cells that sum every edge without renormalising need less
+    switch_init: ClassVar[float] = 1.0
 
 
 class CudaGraphCapture(Capability):

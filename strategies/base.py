@@ -51,6 +51,13 @@ class Strategy(abc.ABC):
         lacking = missing(space, self.required_capabilities())
         return [describe_missing(self.name or type(self).__name__, space.name, lacking)] if lacking else []
 
+    @classmethod
+    def space_defaults(cls, space: Any) -> dict[str, Any]:
+        """Option defaults that depend on the space, asked of the space's capabilities (BayesNAS's
+        ``switch_init``): the config fills them in after the space's scale preset and before the
+        entry's own values. None by default."""
+        return {}
+
     @abc.abstractmethod
     def search(self, problem: Problem, rng: np.random.Generator, log: SearchLog) -> Any:
         """Return the final architecture, a member of ``problem.space``; a search that picks several

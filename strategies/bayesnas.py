@@ -321,6 +321,12 @@ class BayesNAS(OneShotStrategy):
 
     order = 1
 
+    @classmethod
+    def space_defaults(cls, space: Any) -> dict[str, Any]:
+        """``switch_init`` where the space's cells need it (:attr:`spaces.capabilities.SwitchWalks.switch_init`)."""
+        walks = space.capability(SwitchWalks)
+        return {} if walks is None else {"switch_init": walks.switch_init}
+
     def make_distribution_for(self, member: Any) -> ArchDistribution:
         """Switch groups per cell kind of the member's supernet; the switches use the weights' SGD settings."""
         s, walks = self.settings, require(member.space, SwitchWalks)

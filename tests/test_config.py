@@ -128,3 +128,18 @@ def test_plugin_paths_resolve_against_the_config_file(tmp_path, monkeypatch):
     config = load_config(config_file)
     assert config.plugins == (str((folder / "plugins" / "walk.py").resolve()),)
     assert [s.name for s in config.strategies] == ["relative_walk"]
+
+
+def test_a_space_sets_a_strategys_space_dependent_default_through_its_capability(tmp_path, synthetic_data_dir):
+    """BayesNAS's switch_init comes from the space's switch walk (NB201 0.2, DARTS 1.0), not from a
+    preset; an entry's own value wins."""
+    from spaces import get_space
+    from strategies.bayesnas import BayesNAS
+
+    assert BayesNAS.space_defaults(get_space("nb201")) == {"switch_init": 0.2}
+    assert BayesNAS.space_defaults(get_space("darts")) == {"switch_init": 1.0}
+    assert all("switch_init" not in preset for preset in get_space("darts").scales.values())
+    config = load_config(write_config(tmp_path / "c.toml", synthetic_data_dir, seeds=[0],
+                                      strategies=[{"name": "bayesnas"}, {"name": "bayesnas", "label": "b2",
+                                                                         "switch_init": 0.5}]))
+    assert [s.kwargs["switch_init"] for s in config.strategies] == [0.2, 0.5]

@@ -240,7 +240,7 @@ def test_bayesnas_searches_the_darts_space_with_per_cell_type_switch_groups(tmp_
                             scale="smoke")
     assert summary.failed == 0, summary.failures
     (record,) = records.values()
-    assert record["hyperparameters"]["switch_init"] == 1.0  # the DARTS presets' original initialisation
+    assert record["hyperparameters"]["switch_init"] == 1.0  # the DARTS space's switch walk: the original initialisation
     genotype = Genotype.from_str(record["final"]["arch"])
     rows = record["trajectory"]
     assert rows[-1]["genotype"] == genotype.to_str()

@@ -19,8 +19,10 @@ Scales (``cells_per_stage`` N gives 3N + 2 cells, reductions at 1/3 and 2/3):
   as the epochs of a first-order search);
 * ``smoke``: seconds, for tests and the quickstart.
 
-Every preset sets BayesNAS's ``switch_init = 1.0``, the original initialisation: DARTS cells
+BayesNAS's ``switch_init`` defaults to 1.0 here, the original initialisation: DARTS cells
 renormalise their inputs, so the 0.2 that NB201's cells need (``strategies/bayesnas.py``) is not.
+The space says so through its switch-walk capability (``DartsSwitchWalks.switch_init``), not
+in these presets: a preset holds sizes, never one strategy's settings.
 """
 from __future__ import annotations
 
@@ -37,11 +39,11 @@ from spaces.darts.nb301 import FINAL_EPOCH
 
 SCALES: dict[str, dict[str, Any]] = {
     "paper": {"channels": 16, "cells_per_stage": 2, "image_size": 32, "per_class": None, "batch_size": 64,
-              "w_weight_decay": 3e-4, "switch_init": 1.0},
+              "w_weight_decay": 3e-4},
     "cpu": {"channels": 8, "cells_per_stage": 1, "image_size": 8, "per_class": 30, "batch_size": 32,
-            "epochs": 10, "w_weight_decay": 3e-4, "switch_init": 1.0},
+            "epochs": 10, "w_weight_decay": 3e-4},
     "smoke": {"channels": 4, "cells_per_stage": 1, "image_size": 8, "per_class": 10, "batch_size": 16,
-              "epochs": 2, "w_weight_decay": 3e-4, "switch_init": 1.0},
+              "epochs": 2, "w_weight_decay": 3e-4},
 }
 
 

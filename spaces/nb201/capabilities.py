@@ -24,6 +24,9 @@ NONE = 0
 
 class NB201SwitchWalks(SwitchWalks):
     prunes_edges = True
+    #: NB201 cells feed each other directly and sum every edge: 1/5 keeps the activations bounded
+    #: (strategies/bayesnas.py's docstring has the measurement)
+    switch_init = 0.2
 
     def walk(self, supernet: Any, parent_at: str) -> Any:
         from spaces.nb201.switches import SwitchedSupernet

@@ -16,6 +16,17 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="folder holding nb201/ (else $NAS_HARNESS_DATA, ../shared/data, the cache)")
 
 
+def data_importers() -> list:
+    """Every registered space's data importers, once each (spaces may share one), by key."""
+    from spaces import get_space, space_names
+
+    found: dict[str, object] = {}
+    for name in space_names():
+        for importer in get_space(name).data_importers():
+            found.setdefault(importer.key, importer)
+    return [found[key] for key in sorted(found)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nas-harness", description="Compare NAS strategies under one protocol.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,11 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
     data_sub = p.add_subparsers(dest="data_command", required=True)
-    q = data_sub.add_parser("import", help="build the compact NB201 table (or, with --nb101, an NB101 table) "
-                            "in the user cache")
-    q.add_argument("--official", help="an official NATS-Bench/NB201 benchmark file (needs the nats_bench package)")
-    q.add_argument("--nb101", help="a NAS-Bench-101 file: the official nasbench_only108.tfrecord / nasbench_full.tfrecord "
-                   "(no TensorFlow needed), or a CSV/JSON table (docs: spaces/nb101/table.py)")
+    importers = data_importers()
+    q = data_sub.add_parser("import", help="build the spaces' benchmark tables in the user cache: "
+                            f"{', '.join(i.key for i in importers if i.default)} by default, or the ones named by "
+                            "their option")
+    for importer in importers:
+        if importer.flag:
+            q.add_argument(f"--{importer.flag}", metavar="FILE", help=importer.help)
     _add_data_dir(q)
     q = data_sub.add_parser("info", help="where the data and the imported table are")
     _add_data_dir(q)
@@ -96,46 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "of the records; repeatable")
     _add_data_dir(q)
 
-    p = sub.add_parser("bench", help="performance benchmarks that print ratios against a reference")
-    bench_sub = p.add_subparsers(dest="bench_command", required=True)
-    q = bench_sub.add_parser("table", help="load time, memory and query latency of the compact NB201 table")
-    _add_data_dir(q)
-    q = bench_sub.add_parser("synflow", help="synflow cells/s: fast whole-space scorer vs the per-cell reference")
-    q.add_argument("--cells", type=int, default=60, help="cells timed for each (default 60)")
-    q.add_argument("--dataset", default="cifar10")
-    q = bench_sub.add_parser("supernet", help="one DARTS search step: fast vs plain supernet (time and peak memory)")
-    q.add_argument("--steps", type=int, default=3)
-    q.add_argument("--threads", type=int, default=2)
-    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
-    q.add_argument("--device", default="cpu", help="cpu (default; subprocesses at --threads) or cuda: plain, fast, "
-                   "fast with CUDA graphs and xautodl in one process, with an equality check (TF32 off)")
-    q.add_argument("--compile", action="store_true", help="with --device cuda: also graphs of torch.compile'd cells")
-    q.add_argument("--variants", help="with --device cuda: a comma-separated subset of plain, fast, fast+graphs, "
-                   "fast+graphs+cl, xautodl, fast+graphs+compile, fast+graphs+compile+cl")
-    q = bench_sub.add_parser("darts", help="one DARTS search step on the DARTS-space supernet: fast and grouped vs "
-                             "the per-op reference")
-    q.add_argument("--steps", type=int, default=2)
-    q.add_argument("--threads", type=int, default=2)
-    q.add_argument("--rounds", type=int, default=2, help="alternating plain/fast/grouped runs; the best of each is kept")
-    q.add_argument("--preset", choices=("paper", "cpu"), default="paper",
-                   help="paper: 8 cells, C=16, batch 64, 32x32 (default); cpu: the CPU preset's supernet")
-    q = bench_sub.add_parser("nb301", help="NAS-Bench-301 surrogate predictions/s: batched vs one at a time")
-    q.add_argument("--n", type=int, default=10_000)
-    _add_data_dir(q)
-    q = bench_sub.add_parser("concurrency", help="paper-scale searches per hour on one GPU for 1, 2, 4, 8 at once")
-    q.add_argument("--searches", default="1,2,4,8", help="comma-separated numbers of concurrent searches")
-    q.add_argument("--seconds", type=float, default=20.0, help="timed seconds per setting (default 20)")
+    from harness import bench_commands, cli_proxies
 
-    q = bench_sub.add_parser("balenas", help="one search step: BaLeNAS M = 1..4 vs DARTS (time and peak memory)")
-    q.add_argument("--order", type=int, choices=(1, 2), default=1, help="first or second order (default 1)")
-    q.add_argument("--steps", type=int, default=3)
-    q.add_argument("--threads", type=int, default=2)
-    q.add_argument("--rounds", type=int, default=2, help="alternating runs; the best of each variant is kept")
-    q.add_argument("--channels", type=int, default=16)
-    q.add_argument("--cells-per-stage", type=int, default=5)
-    q.add_argument("--image-size", type=int, default=32)
-
-    from harness import cli_proxies
+    bench_commands.add_parsers(sub, _add_data_dir)
 
     cli_proxies.add_parsers(sub, _add_data_dir)
     return parser
@@ -358,86 +334,40 @@ def cmd_spaces(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    """``data import`` / ``embed`` run the spaces' importers (:class:`spaces.base.DataImporter`);
+    ``data info`` says where the data and the caches are, as each space reports it."""
     from nas_core.paths import cache_dir, data_dir_candidates
-    from spaces.nb201.table import import_table, load_table, tables_dir
-    from spaces.tablefile import SUFFIX
+    from spaces import get_space, space_names
 
+    importers = data_importers()
     if args.data_command == "embed":
-        from nas_core.paths import resolve_data_dir
-        from spaces.nb201.embedded import build_embedded
-
-        path = build_embedded(resolve_data_dir(args.data_dir) / "nb201")
-        print(f"embedded NB201 table -> {path} ({path.stat().st_size / 1e6:.2f} MB)")
-        return 0
-    if args.data_command == "import" and args.nb101:
-        from spaces.nb101.table import NB101Table, import_nb101
-
-        path = import_nb101(args.nb101)
-        nb101 = NB101Table(path)
-        print(f"imported NB101 table -> {path} ({path.stat().st_size / 1e6:.2f} MB, {len(nb101)} (cell, epochs) "
-              f"entries, epochs {nb101.epochs})")
+        for importer in importers:
+            line = importer.embed(args.data_dir)
+            if line:
+                print(line)
         return 0
     if args.data_command == "import":
-        path = import_table(args.data_dir, official=Path(args.official) if args.official else None)
-        table = load_table(path=path)
-        print(f"imported NB201 table -> {path} ({path.stat().st_size / 1e6:.1f} MB, datasets {', '.join(table.datasets)}, "
-              f"{len(table.latency_devices)} latency devices)")
+        named = [i for i in importers if i.flag and getattr(args, i.flag.replace("-", "_"), None)]
+        for importer in named or [i for i in importers if i.default]:
+            source = getattr(args, importer.flag.replace("-", "_"), None) if importer.flag else None
+            print(importer.run(source, args.data_dir))
         return 0
     print("data directory candidates (first existing wins):")
     for reason, path in data_dir_candidates(args.data_dir):
         print(f"  {'found  ' if path.is_dir() else 'missing'} {path} ({reason})")
     print(f"cache: {cache_dir()}")
-    tables = sorted(tables_dir().glob(f"nb201-*{SUFFIX}"))
-    print(f"imported NB201 tables: {', '.join(map(str, tables)) or 'none yet (built on first use or by `data import`)'}")
+    lines: list[str] = []
+    for name in space_names():
+        lines += [line for line in get_space(name).data_status(args.data_dir) if line not in lines]
+    for line in lines:
+        print(line)
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.bench_command == "supernet":
-        if args.device != "cpu":
-            from harness.bench_cuda import run_benchmark as run_cuda
+    from harness.bench_commands import run
 
-            print(run_cuda(max(args.steps, 30), args.device, args.compile,
-                           args.variants.split(",") if args.variants else None))
-            return 0
-        from harness.bench_supernet import run_benchmark as run_supernet
-
-        print(run_supernet(args.steps, args.threads, args.rounds))
-        return 0
-    if args.bench_command == "darts":
-        from harness.bench_darts import run_benchmark as run_darts
-
-        print(run_darts(args.steps, args.threads, args.rounds, args.preset))
-        return 0
-    if args.bench_command == "nb301":
-        from harness.bench_nb301 import run_benchmark as run_nb301
-
-        print(run_nb301(args.n, data_dir=args.data_dir))
-        return 0
-    if args.bench_command == "concurrency":
-        from harness.bench_concurrency import run_benchmark as run_concurrency
-
-        try:
-            counts = [int(k) for k in args.searches.split(",")]
-        except ValueError:
-            raise SystemExit(f"--searches must be comma-separated integers, got {args.searches!r}") from None
-        print(run_concurrency(counts, args.seconds))
-        return 0
-    if args.bench_command == "balenas":
-        from harness.bench_balenas import run_benchmark as run_balenas
-
-        print(run_balenas(args.order, args.steps, args.threads, args.rounds, args.channels, args.cells_per_stage,
-                          args.image_size))
-        return 0
-    if args.bench_command == "synflow":
-        from harness.bench_synflow import run_benchmark as run_synflow
-
-        print(run_synflow(args.cells, args.dataset))
-        return 0
-    from harness.bench_table import format_report, run_benchmark
-
-    print(format_report(run_benchmark(args.data_dir)))
-    return 0
+    return run(args)
 
 
 def cmd_proxies(args: argparse.Namespace) -> int:
@@ -465,14 +395,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.lock import ExperimentLocked
     from nas_core.records import ResultsWriteError
     from nas_core.paths import DataNotFoundError
-    from spaces.nb201.importers import TableImportError
-    from spaces.tablefile import TableCorruptError
 
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, DataNotFoundError, TableImportError, TableCorruptError, FileNotFoundError, KeyError,
-            ValueError, ResultsWriteError, ExperimentLocked) as exc:
+    except (ConfigError, DataNotFoundError, FileNotFoundError, KeyError, ValueError,  # a space's import and table
+            ResultsWriteError, ExperimentLocked) as exc:                             # errors are ValueErrors
         if os.environ.get("NAS_HARNESS_DEBUG"):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

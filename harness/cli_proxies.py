@@ -6,12 +6,15 @@ from pathlib import Path
 
 
 def add_parsers(sub: argparse._SubParsersAction, add_data_dir) -> None:
+    from harness.config import DEFAULT_SPACE
+
     p = sub.add_parser("proxies", help="zero-cost proxies: list, score cells (cached), correlate with the tables")
     psub = p.add_subparsers(dest="proxies_command", required=True)
     psub.add_parser("list", help="registered proxies")
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--space", default="nb201", help="a space that provides a whole-space proxy index (nb201)")
+        q.add_argument("--space", default=DEFAULT_SPACE, help="a space that provides a whole-space proxy index "
+                       f"(default {DEFAULT_SPACE})")
         q.add_argument("--init-seed", type=int, default=0, help="seed of the networks' initial weights")
         q.add_argument("--batch-seed", type=int, default=0, help="seed of the fixed image batch (data-dependent proxies)")
         q.add_argument("--n-jobs", type=int, default=2)

@@ -27,6 +27,9 @@ TOP_KEYS = {
     "max_run_seconds", "table",
 }
 SCALE_NAMES = ("paper", "cpu", "smoke")
+#: the space of a config that names none, and of the commands that take ``--space`` (the one
+#: place outside ``spaces/`` that names a space: library code never falls back to one)
+DEFAULT_SPACE = "nb201"
 BUDGET_KEYS = {"max_queries", "max_seconds"}
 RESERVED_STRATEGY_KEYS = {"name", "label"}
 
@@ -120,10 +123,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>", base_dir: Path |
     if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
         errors.append(f"name must be letters, digits, '_', '-' or '.' and start with a letter or digit (it names "
                       f"the results folder), got {name!r}")
-    space = raw.get("space", "nb201")
+    space = raw.get("space", DEFAULT_SPACE)
     if space not in space_names():
         errors.append(f"unknown space {space!r}; valid spaces: {space_names()}")
-        space_plugin = get_space("nb201")  # go on checking the rest against something
+        space_plugin = get_space(DEFAULT_SPACE)  # go on checking the rest against something
     else:
         space_plugin = get_space(space)
     DATASETS = space_plugin.datasets

@@ -31,7 +31,8 @@ from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows,
                                  ProxyIndex, SwitchScores, SwitchWalks, capability_type, describe_missing, missing,
                                  require)
 
-__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DenseEdgeRows", "FlagSealed", "MissingCapability",
+__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DataImporter", "DenseEdgeRows", "FlagSealed",
+           "MissingCapability",
            "PartialChannels", "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks",
            "capability_type", "describe_missing", "missing", "require"]
 
@@ -84,6 +85,30 @@ class Benchmark(abc.ABC):
     def sealed(self) -> Iterator[None]:
         """While the search runs, test-split reads raise (a benchmark without one has nothing to seal)."""
         yield
+
+
+class DataImporter(abc.ABC):
+    """Builds a space's benchmark data in the user cache (``nas-harness data import``): the CLI
+    offers each importer's :attr:`flag` as an option naming the file to import, and runs the
+    :attr:`default` importers when no flag is given. Several spaces may share one importer (the
+    three NAS-Bench-1shot1 spaces read one NB101 table): importers are told apart by :attr:`key`."""
+
+    #: what it imports (one per distinct importer)
+    key: str
+    #: the ``data import`` option naming the source file (``--<flag> FILE``); ``None``: no file option
+    flag: str | None = None
+    #: the option's help
+    help: str = ""
+    #: whether ``data import`` without any importer's flag runs it
+    default: bool = False
+
+    @abc.abstractmethod
+    def run(self, source: str | None, data_dir: str | None) -> str:
+        """Import ``source`` (or the data folder's files when ``None``); one line saying what was built."""
+
+    def embed(self, data_dir: str | None) -> str | None:
+        """``nas-harness data embed`` (maintainers): rebuild data shipped in the package; ``None``: none here."""
+        return None
 
 
 class FlagSealed:
@@ -204,6 +229,10 @@ class SearchSpace(abc.ABC):
         return [f"{self.name}: benchmark {self.benchmark_name}",
                 f"  datasets: {', '.join(self.datasets)}; fidelities (epochs): {', '.join(map(str, self.fidelities))}",
                 f"  architecture parameters: {self.arch_shape}; one-shot scales: {', '.join(self.scales)}"]
+
+    def data_importers(self) -> tuple[DataImporter, ...]:
+        """What ``nas-harness data import`` can build for this space (none by default)."""
+        return ()
 
     def data_status(self, data_dir: str | None = None) -> list[str]:
         """Lines for ``nas-harness list``: where this space's benchmark data was found, or why not.

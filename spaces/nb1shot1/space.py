@@ -125,6 +125,11 @@ class NB1shot1Space(SearchSpace):
                   f"  NB101 data: {open_nb101('auto', data_dir)[1]}"]
         return lines
 
+    def data_importers(self) -> tuple[Any, ...]:
+        from spaces.nb101.data_import import NB101TableImport
+
+        return (NB101TableImport(),)
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         from spaces.nb1shot1.benchmark import open_nb101
 

@@ -113,6 +113,11 @@ class NB201Space(SearchSpace):
             table = load_table(path=EMBEDDED_TABLE)
         return {d: (table.column(d, "valid"), table.column(d, "test")) for d in datasets}
 
+    def data_importers(self) -> tuple[Any, ...]:
+        from spaces.nb201.data_import import NB201TableImport
+
+        return (NB201TableImport(),)
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         from nas_core.paths import DataNotFoundError, resolve_data_dir
         from spaces.nb201.importers import MAIN_CSV

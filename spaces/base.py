@@ -28,13 +28,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows, MissingCapability, PartialChannels,
-                                 ProxyIndex, SwitchScores, SwitchWalks, capability_type, describe_missing, missing,
-                                 require)
+                                 ProxyIndex, ProxyNetworks, SwitchScores, SwitchWalks, capability_type, describe_missing,
+                                 missing, require)
 
 __all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DataImporter", "DenseEdgeRows", "FlagSealed",
-           "MissingCapability",
-           "PartialChannels", "ProxiesUnavailable", "ProxyIndex", "SearchSpace", "SwitchScores", "SwitchWalks",
-           "capability_type", "describe_missing", "missing", "require"]
+           "MissingCapability", "PartialChannels", "ProxiesUnavailable", "ProxyIndex", "ProxyNetworks", "SearchSpace",
+           "SwitchScores", "SwitchWalks", "capability_type", "describe_missing", "missing", "require"]
 
 class ProxiesUnavailable(ValueError):
     """The space has no network to score zero-cost proxies on (zero-cost NAS, BaLeNAS-TF's picks)."""

@@ -134,6 +134,13 @@ class ProxyIndex(Capability):
         return hash((type(self).__module__, type(self).__qualname__, self.key))
 
 
+class ProxyNetworks(Capability):
+    """A marker: :meth:`spaces.base.SearchSpace.proxy_network` builds the network zero-cost proxies
+    score an architecture on (zero-cost NAS, BaLeNAS-TF's picks need it)."""
+
+    description = "a scoring network per architecture for the zero-cost proxies"
+
+
 class PartialChannels(Capability):
     """Partial-channel search cells (PC-DARTS style) that can drop ops and widen later (progressive DrNAS)."""
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from nas_core.problem import Problem
 from nas_core.records import SearchResult
+from spaces.base import ProxyNetworks
 from strategies.distributions import ArchDistribution, EdgeWeights
 from strategies.loop_settings import LoopSettings
 from strategies.oneshot import LoopContext, OneShotStrategy
@@ -120,6 +121,11 @@ class _BaLeNAS(OneShotStrategy):
         if options.get("arch_first") and self.order == 2:
             raise ValueError("arch_first applies to the first-order variant; the second order always steps alpha first")
         super().__init__(**options)
+
+    def required_capabilities(self) -> tuple:
+        """BaLeNAS-TF's picks score cells on the space's proxy network: needed only when there are any."""
+        extra = (ProxyNetworks,) if self.settings.tf_proxies else ()
+        return (*super().required_capabilities(), *extra)
 
     def make_distribution(self) -> ArchDistribution:
         s = self.settings

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from nas_core.problem import Problem, SearchLog
+from spaces.base import ProxyNetworks
 from strategies.base import Strategy
 from strategies.registry import register
 
@@ -22,6 +23,8 @@ from strategies.registry import register
 class ZeroCostNAS(Strategy):
     display_name = "Zero-cost NAS"
     kind = "proxy"
+    #: the proxies score each sampled cell on the space's scoring network
+    requires = (ProxyNetworks,)
 
     def __init__(self, k: int = 100, proxy: str = "synflow", init_seed: int = 0, batch_seed: int = 0) -> None:
         from strategies.proxies import get_proxy

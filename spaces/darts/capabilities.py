@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spaces.capabilities import Capability, DenseEdgeRows, SwitchScores, SwitchWalks
+from spaces.capabilities import Capability, DenseEdgeRows, ProxyNetworks, SwitchScores, SwitchWalks
 
 
 class DartsSwitchWalks(SwitchWalks):
@@ -46,4 +46,4 @@ class DartsSwitchWalks(SwitchWalks):
 
 
 def darts_capabilities() -> tuple[Capability, ...]:
-    return (DartsSwitchWalks(), DenseEdgeRows())
+    return (DartsSwitchWalks(), DenseEdgeRows(), ProxyNetworks())

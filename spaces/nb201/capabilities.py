@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ContextManager, Iterator
 
-from spaces.capabilities import (Capability, CudaGraphCapture, DenseEdgeRows, PartialChannels, ProxyIndex, SwitchScores,
-                                 SwitchWalks)
+from spaces.capabilities import (Capability, CudaGraphCapture, DenseEdgeRows, PartialChannels, ProxyIndex, ProxyNetworks,
+                                 SwitchScores, SwitchWalks)
 from spaces.nb201 import codec
 
 NONE = 0
@@ -122,4 +122,5 @@ class NB201PartialChannels(PartialChannels):
 
 
 def nb201_capabilities() -> tuple[Capability, ...]:
-    return (NB201SwitchWalks(), NB201Graphs(), NB201ProxyIndex(), NB201PartialChannels(), DenseEdgeRows())
+    return (NB201SwitchWalks(), NB201Graphs(), NB201ProxyIndex(), NB201PartialChannels(), DenseEdgeRows(),
+            ProxyNetworks())

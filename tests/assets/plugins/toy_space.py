@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from spaces import register_space
-from spaces.base import Benchmark, Capability, DenseEdgeRows, FlagSealed, SearchSpace
+from spaces.base import Benchmark, Capability, DenseEdgeRows, FlagSealed, ProxyNetworks, SearchSpace
 
 OPS = ("none", "skip_connect", "conv_3x3")
 EDGES = ((1, 0), (2, 0), (2, 1))  # (to, from)
@@ -180,7 +180,7 @@ class ToySpace(SearchSpace):
         return _proxy_network(arch, init_seed, num_classes)
 
     def capabilities(self) -> tuple[Capability, ...]:
-        return (DenseEdgeRows(),)
+        return (DenseEdgeRows(), ProxyNetworks())
 
     def open_benchmark(self, choice: str = "auto", data_dir: str | None = None) -> Benchmark:
         return ToyBenchmark()

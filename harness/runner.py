@@ -12,7 +12,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from harness.config import DEFAULT_MAX_RUN_SECONDS, ExperimentConfig
 from harness.lock import experiment_lock
@@ -241,11 +241,7 @@ def pending_jobs(jobs: list[Job], results_dir: Path, stale: str = "stop") -> tup
         record = done.get(job.run_id)
         if record is None:
             todo.append(job)
-            continue
-        key = (job.strategy, job.space)
-        if key not in current_code:
-            current_code[key] = _digests(plugin_code(*key))
-        if current_code[key] and _digests((record.get("provenance") or {}).get("plugin_code")) != current_code[key]:
+        elif made_by_other_code(job, record.get("provenance") or {}, current_code):
             outdated.append(job)
     if outdated and stale == "stop":
         names = ", ".join(j.run_id for j in outdated[:5]) + (f" and {len(outdated) - 5} more" if len(outdated) > 5 else "")
@@ -257,19 +253,32 @@ def pending_jobs(jobs: list[Job], results_dir: Path, stale: str = "stop") -> tup
     return todo, len(jobs) - len(todo)
 
 
+def made_by_other_code(job: Job, provenance: Mapping[str, Any], current_code: dict[tuple[str, str], dict[str, str]]) -> bool:
+    """Whether a record of ``job`` was made by other code of its plugin strategy or space than the
+    code loaded now (``current_code`` caches the digests per (strategy, space))."""
+    key = (job.strategy, job.space)
+    if key not in current_code:
+        current_code[key] = _digests(plugin_code(*key))
+    return bool(current_code[key]) and _digests(provenance.get("plugin_code")) != current_code[key]
+
+
 def reuse_records(jobs: list[Job], results_dir: Path, sources: tuple[str, ...]) -> list[Job]:
     """Copy the finished record of each job that an experiment in ``sources`` already ran.
 
     The run id holds the label, dataset, seed and a digest of the run key (strategy,
     hyperparameters, space, dataset, fidelity, budget), and seeds derive from the key alone, so
     an equal run id is the same computation; a record is only taken if it was also evaluated on
-    every dataset this job wants. Returns the jobs still to run."""
+    every dataset this job wants, and, for a plugin, only if the plugin's code is the code loaded
+    now (a record of other code is not the same computation: the job runs). Returns the jobs still to run."""
     remaining = []
+    current_code: dict[tuple[str, str], dict[str, str]] = {}
     for job in jobs:
         for source in sources:
             stored = read_record(record_path(results_dir.parent / source, job.run_id))
             record = None if stored is None else RunRecord.from_dict(stored, str(results_dir.parent / source))
             if record is None or record.status != "done" or record.final is None:
+                continue
+            if made_by_other_code(job, record.provenance, current_code):
                 continue
             if set(job.evaluate_on) <= set(record.final.transfer) | {job.dataset}:
                 write_record(results_dir, record.replace(experiment=job.experiment,

@@ -146,3 +146,14 @@ def image_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with open(folder / name, "wb") as fh:
             pickle.dump(batch, fh)
     return root
+
+
+@pytest.fixture(scope="session")
+def darts_data_dir(tmp_path_factory: pytest.TempPathFactory, image_data_dir: Path) -> Path:
+    """The tiny CIFAR-10 image folder beside the real NB301 surrogate (linked, never copied), or a skip."""
+    pytest.importorskip("onnxruntime")
+    shared = shared_data_with("nb301_yahpo/model_v2.onnx", "the NB301 YAHPO surrogate")
+    root = tmp_path_factory.mktemp("darts_data")
+    (root / "cifar-10-batches-py").symlink_to(image_data_dir / "cifar-10-batches-py")
+    (root / "nb301_yahpo").symlink_to(shared / "nb301_yahpo")
+    return root

@@ -3,11 +3,8 @@ test_conformance.py on the synthetic table): the space suite on each space whose
 is here, and the strategy suite on every (strategy, space) pair whose capabilities match."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import shared_data_with
 from harness.conformance import check_space, check_strategy, quick_settings
 from spaces import get_space
 from strategies import registry
@@ -21,17 +18,6 @@ def matching_pairs() -> list[tuple[str, str]]:
             if not registry.get(name)(**quick_settings(name)).space_problems(get_space(space))]
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, image_data_dir) -> Path:
-    """The tiny CIFAR-10 images beside the real NB301 surrogate (linked, never copied); no NB101 data."""
-    pytest.importorskip("onnxruntime")
-    shared = shared_data_with("nb301_yahpo/model_v2.onnx", "the NB301 YAHPO surrogate")
-    root = tmp_path_factory.mktemp("pairs_data")
-    (root / "cifar-10-batches-py").symlink_to(image_data_dir / "cifar-10-batches-py")
-    (root / "nb301_yahpo").symlink_to(shared / "nb301_yahpo")
-    return root
-
-
 def test_the_pairs_are_what_the_capabilities_say():
     pairs = set(matching_pairs())
     assert ("bayesnas", "darts") in pairs and ("bayesnas", "nb1shot1-1") not in pairs  # switches need dense rows
@@ -39,15 +25,15 @@ def test_the_pairs_are_what_the_capabilities_say():
     assert ("darts_v1", "nb1shot1-3") in pairs and ("drnas", "nb1shot1-3") not in pairs
 
 
-def test_the_darts_space_passes_the_space_suite(data_dir):
-    assert check_space(get_space("darts"), str(data_dir)) == []
+def test_the_darts_space_passes_the_space_suite(darts_data_dir):
+    assert check_space(get_space("darts"), str(darts_data_dir)) == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, space", matching_pairs())
-def test_every_matching_pair_passes_the_strategy_suite(name, space, data_dir, monkeypatch, tmp_path):
+def test_every_matching_pair_passes_the_strategy_suite(name, space, darts_data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path / "cache"))  # no NB101 table imported earlier
     if space.startswith("nb1shot1") and registry.get(name).kind != "one-shot":
         pytest.skip("a black-box search on NAS-Bench-1shot1 queries NB101 accuracies, which need the full NAS-Bench-101 "
                     "(`nas-harness data import --nb101 ...`); test_nb1shot1_search.py runs one on a synthetic table")
-    assert check_strategy(name, get_space(space), data_dir=str(data_dir)) == []
+    assert check_strategy(name, get_space(space), data_dir=str(darts_data_dir)) == []

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import shared_data_with, write_config
+from conftest import write_config
 from harness.config import ConfigError, parse_config
 from harness.records import VOLATILE_ROW_KEYS
 from spaces import get_space
@@ -21,17 +20,6 @@ def darts_raw(**changes):
            "strategies": [{"name": "random_search"}]}
     raw.update(changes)
     return raw
-
-
-@pytest.fixture(scope="module")
-def darts_data_dir(tmp_path_factory, image_data_dir) -> Path:
-    """The tiny CIFAR-10 image folder beside the real NB301 surrogate (linked, never copied)."""
-    pytest.importorskip("onnxruntime")
-    shared = shared_data_with("nb301_yahpo/model_v2.onnx", "the NB301 YAHPO surrogate")
-    root = tmp_path_factory.mktemp("darts_data")
-    (root / "cifar-10-batches-py").symlink_to(image_data_dir / "cifar-10-batches-py")
-    (root / "nb301_yahpo").symlink_to(shared / "nb301_yahpo")
-    return root
 
 
 # ---- the plug-in and the config -----------------------------------------------------------------------

@@ -109,3 +109,20 @@ def test_builtin_records_carry_no_plugin_code(tmp_path, synthetic_data_dir):
     (record,) = iter_records(summary.results_dir)
     assert "plugin_code" not in record["provenance"]
     json.dumps(record)
+
+
+def test_reuse_from_copies_a_plugins_records_only_while_its_code_is_unchanged(tmp_path, synthetic_data_dir):
+    _plugin(tmp_path, "anneal_reuse")
+    results = tmp_path / "results"
+
+    def config(name: str, reuse: list[str] | None = None):
+        extra = {"reuse_from": reuse} if reuse else {}
+        return load_config(write_config(tmp_path / f"{name}.toml", synthetic_data_dir, name=name,
+                                        plugins=["anneal_reuse.py"], seeds=[0, 1],
+                                        strategies=[{"name": "anneal_reuse"}], **extra))
+
+    assert run_experiment(config("first"), results, progress=False).done == 2
+    assert run_experiment(config("second", ["first"]), results, progress=False).reused == 2  # same code: same runs
+    _plugin(tmp_path, "anneal_reuse", scale="(2 * self.temperature)")  # other code, same options: same run ids
+    third = run_experiment(config("third", ["first"]), results, progress=False)
+    assert third.reused == 0 and third.done == 2  # first's records were made by other code: computed again

@@ -52,6 +52,11 @@ class Strategy(abc.ABC):
         return [describe_missing(self.name or type(self).__name__, space.name, lacking)] if lacking else []
 
     @classmethod
+    def definition_problems(cls) -> list[str]:
+        """What the class lacks to be searched with (checked when it registers); none by default."""
+        return []
+
+    @classmethod
     def space_defaults(cls, space: Any) -> dict[str, Any]:
         """Option defaults that depend on the space, asked of the space's capabilities (BayesNAS's
         ``switch_init``): the config fills them in after the space's scale preset and before the

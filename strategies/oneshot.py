@@ -69,9 +69,21 @@ class OneShotStrategy(Strategy):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ---- what a strategy defines -------------------------------------------------------------
+    @classmethod
+    def definition_problems(cls) -> list[str]:
+        """A one-shot strategy defines its distribution: :meth:`make_distribution`, or
+        :meth:`make_distribution_for` where it depends on the member's supernet."""
+        if (cls.make_distribution is OneShotStrategy.make_distribution
+                and cls.make_distribution_for is OneShotStrategy.make_distribution_for):
+            return ["a one-shot strategy defines make_distribution() (or make_distribution_for(member)): the "
+                    "distribution over architectures its loop searches"]
+        return []
+
     def make_distribution(self) -> ArchDistribution:
-        """A fresh distribution with this strategy's options (its parameters come later)."""
-        raise NotImplementedError(f"{type(self).__name__} must define make_distribution()")
+        """A fresh distribution with this strategy's options (its parameters come later). Every
+        registered one-shot strategy defines it or :meth:`make_distribution_for`
+        (:meth:`definition_problems`), so the base's is never the one called for a registered one."""
+        raise TypeError(f"{type(self).__name__} defines no make_distribution(); {self.definition_problems()}")
 
     def make_distribution_for(self, member: SearchMember) -> ArchDistribution:
         """The distribution for one search member; override where it depends on the member's

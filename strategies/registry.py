@@ -37,6 +37,9 @@ def register(name: str) -> Callable[[T], T]:
         if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"{cls.__module__}.{cls.__qualname__} cannot register the strategy name {name!r}: it is "
                              f"already registered by {existing.__module__}.{existing.__qualname__}; give it another name")
+        problems = cls.definition_problems() if hasattr(cls, "definition_problems") else []
+        if problems:  # an incomplete strategy is refused when it registers, not when a run reaches the gap
+            raise TypeError(f"{cls.__module__}.{cls.__qualname__} cannot register as {name!r}: {'; '.join(problems)}")
         cls.name = name  # type: ignore[attr-defined]
         _REGISTRY[name] = cls
         return cls

@@ -11,6 +11,7 @@ from harness.cli import main
 from harness.config import load_config
 from harness.records import iter_records
 from harness.runner import StaleRecords, run_experiment
+from strategies import registry
 
 ANNEALING = '''
 import math
@@ -126,3 +127,14 @@ def test_reuse_from_copies_a_plugins_records_only_while_its_code_is_unchanged(tm
     _plugin(tmp_path, "anneal_reuse", scale="(2 * self.temperature)")  # other code, same options: same run ids
     third = run_experiment(config("third", ["first"]), results, progress=False)
     assert third.reused == 0 and third.done == 2  # first's records were made by other code: computed again
+
+
+def test_a_one_shot_strategy_without_a_distribution_is_refused_when_it_registers():
+    from strategies.oneshot import OneShotStrategy
+
+    with pytest.raises(TypeError, match="cannot register as 'no_distribution': a one-shot strategy defines "
+                                        r"make_distribution\(\)"):
+        @registry.register("no_distribution")
+        class NoDistribution(OneShotStrategy):
+            """Declares settings and nothing else."""
+    assert "no_distribution" not in registry.names()

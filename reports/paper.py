@@ -290,6 +290,7 @@ def _grid(table: PaperTable, with_published: bool) -> tuple[list[str], list[list
         for column in table.columns:
             ours = row.measured.get(column)
             missing |= ours is None or math.isnan(ours[0])
+            missing |= with_published and row.published.get(column) is None  # an empty 'paper' cell is explained too
             cells.append(_cell(ours))
             if with_published:
                 cells += [_cell(row.published.get(column)), _diff(row, column, table)]

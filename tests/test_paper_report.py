@@ -93,6 +93,17 @@ def test_table1_rows_scales_missing_cells_and_published_pairs(results):
     assert r"\toprule" in latex and r"$\pm$" in latex and "oneshot\\_cpu" in latex and latex.count(r"\begin{tabular}") == 3
 
 
+def test_table1_shows_every_evaluated_cell_of_a_bayesnas_search_and_the_zero_cost_row(results):
+    """BayesNAS is a one-shot search: its transfers to CIFAR-100 / ImageNet16-120 are its cells too."""
+    three = {"cifar10": 80.0, "cifar100": 50.0, "ImageNet16-120": 20.0}
+    write_record(results / "oneshot_cpu", _record("oneshot_cpu", "bayesnas", 0, three))
+    rows = {row.name: row for row in _table1(results, None).rows}
+    assert rows["BayesNAS"].measured[("cifar100", "test")] == (50.0, 0.0)
+    assert rows["BayesNAS"].measured[("ImageNet16-120", "valid")] == (19.0, 0.0)
+    zero = rows["Zero-cost NAS"]  # the runs here are K = 10: the row shows the paper's figures only
+    assert not zero.measured and zero.published[("cifar10", "valid")] == (90.19, 0.66)
+
+
 def test_table2_and_table4_use_the_selections_and_mixed_scales(results):
     t2, t4 = build(["table2", "table4"], results, None)
     rows2 = {row.name: row for row in t2.rows}

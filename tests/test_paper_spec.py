@@ -30,6 +30,9 @@ def test_a_run_finds_the_published_row_it_reproduces():
     assert spec.published_row_of("nb201", "balenas_v2", {}, "snip@50")[0] == "BaLeNAS with SNIP, K = 50 (Table 4)"
     name, values = spec.published_row_of("nb201", "zero_cost", {"proxy": "synflow", "k": 10}, None)
     assert name == "Zero-cost NAS(10) (Table 2)" and values["cifar10"][0][1] is None  # Table 2 has no valid split
+    # Table 1's zero-cost row is synflow at K = 100 (its test means are Table 2's K = 100 ones); it has valid figures too
+    name, values = spec.published_row_of("nb201", "zero_cost", {"proxy": "synflow", "k": 100}, None)
+    assert name == "Zero-cost NAS (Table 1)" and values["cifar10"] == ((90.19, 0.66), (93.45, 0.28))
     assert spec.published_row_of("darts", "darts_v1", {}, None) is None  # Table 3 is not offered beside experiments
     assert spec.published_row_of("nb201", "darts_v1", {}, "synflow@100") is None
 

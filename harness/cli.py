@@ -77,11 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spaces", help="what a search space holds: sizes, ops, parents per node")
     spaces_sub = p.add_subparsers(dest="spaces_command", required=True)
-    q = spaces_sub.add_parser("info", help="nb201, darts, or nb1shot1-1 / nb1shot1-2 / nb1shot1-3")
-    q.add_argument("name")
+    q = spaces_sub.add_parser("info", help="what a registered space says of itself (`nas-harness list` names them)")
+    q.add_argument("name", help="a space name")
+    q.add_argument("--plugins", action="append", metavar="FILE", help="plugin file registering the space; repeatable")
     _add_data_dir(q)
-    q.add_argument("--count", action="store_true", help="nb1shot1: also count the distinct NB101 cells by hashing "
-                   "every configuration (seconds for spaces 1-2, about 6 minutes for space 3)")
+    q.add_argument("--count", action="store_true", help="also the counts that take long, where the space has any "
+                   "(NAS-Bench-1shot1: the distinct NB101 cells, by hashing every configuration)")
 
     p = sub.add_parser("data", help="benchmark data: import the compact table, show what is there")
     data_sub = p.add_subparsers(dest="data_command", required=True)
@@ -328,6 +329,7 @@ def cmd_spaces(args: argparse.Namespace) -> int:
     """``spaces info NAME``: what the space says of itself (:meth:`spaces.base.SearchSpace.info`)."""
     from spaces import get_space
 
+    _load_plugins(args.plugins)
     for line in get_space(args.name).info(args.data_dir, count=args.count):
         print(line)
     return 0

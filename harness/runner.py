@@ -253,7 +253,8 @@ def pending_jobs(jobs: list[Job], results_dir: Path, stale: str = "stop") -> tup
     return todo, len(jobs) - len(todo)
 
 
-def made_by_other_code(job: Job, provenance: Mapping[str, Any], current_code: dict[tuple[str, str], dict[str, str]]) -> bool:
+def made_by_other_code(job: Job, provenance: Mapping[str, Any],
+                       current_code: dict[tuple[str, str], dict[str, str]]) -> bool:
     """Whether a record of ``job`` was made by other code of its plugin strategy or space than the
     code loaded now (``current_code`` caches the digests per (strategy, space))."""
     key = (job.strategy, job.space)

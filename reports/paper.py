@@ -1,4 +1,4 @@
-"""The BaLeNAS paper's Tables 1, 2, 4 and 5, built from run records only, as Markdown and LaTeX.
+"""The BaLeNAS paper's Tables 1-5, built from run records only, as Markdown and LaTeX.
 
 Why one module: every table has the same anatomy, so one :class:`PaperTable` value carries
 it and two renderers print it. A row is a method with its measured mean ± std over seeds per
@@ -7,19 +7,17 @@ column (a column is a dataset and a split). It may have a published pair from
 published) beside every measured cell. Rows also say their scale and how many seeds they
 average. A missing cell prints "–" and gets a footnote; it is never printed as 0.
 
-Layouts:
+Which rows a table has, which runs fill each and which space it is about are data
+(``reports/paper_tables.toml``, read by :mod:`reports.paper_spec`); this module knows two layouts:
 
-* **Table 1**: strategies × {CIFAR-10, CIFAR-100, ImageNet16-120} × {valid, test}. It adds a
-  "Random baseline" row (mean ± std of *every* cell in the benchmark table, distinct from the
-  random-pick runs) and an "optimal" row (the table's best).
-* **Table 2**: zero-cost NAS (synflow over K uniformly drawn cells) against BaLeNAS-TF (synflow
-  over K cells drawn from q), by K; test accuracy.
-* **Table 3**: the DARTS space (CIFAR-10 search): NAS-Bench-301 surrogate-predicted accuracy
-  of the found genotype, its evaluation-network parameters and the measured search cost,
-  beside the published test accuracy (100 − the published 600-epoch test error), parameters
-  and GPU cost. Only the parameters are the same measure on both sides, so only they get a Δ.
-* **Table 4**: BaLeNAS-TF per proxy × K.
-* **Table 5**: BaLeNAS (2nd) with M Monte-Carlo samples.
+* **accuracy** (Tables 1, 2, 4, 5): rows × datasets × splits. Population rows ("Random
+  baseline": mean ± std of *every* architecture of a complete benchmark table, distinct from
+  the random-pick runs; "optimal": its best) come from the space's
+  :meth:`~spaces.base.SearchSpace.population`.
+* **cost** (Table 3, the DARTS space): surrogate-predicted accuracy of the found genotype, its
+  evaluation-network parameters and the measured search cost, beside the published test
+  accuracy (100 − the published 600-epoch test error), parameters and GPU cost. Only the
+  parameters are the same measure on both sides, so only they get a Δ.
 
 Determinism: rows are ordered by fixed keys, numbers are rounded to 2 decimals, and nothing
 depends on time or file order, so the same records give byte-identical output.

@@ -144,21 +144,20 @@ def matches(where: Mapping[str, Any], strategy: str, hyperparameters: Mapping[st
 
 
 _ABSENT = object()
-
-
-@lru_cache(maxsize=None)
-def _defaults_cached(strategy: str) -> tuple[tuple[str, Any], ...]:
-    from strategies import registry
-    from strategies.base import hyperparameter_defaults
-
-    try:
-        return tuple(hyperparameter_defaults(registry.get(strategy)).items())
-    except KeyError:
-        return ()
+#: registered strategies' hyperparameter defaults (a strategy not registered yet is looked up again later)
+_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
 def _defaults(strategy: str) -> dict[str, Any]:
-    return dict(_defaults_cached(strategy))
+    if strategy not in _DEFAULTS:
+        from strategies import registry
+        from strategies.base import hyperparameter_defaults
+
+        try:
+            _DEFAULTS[strategy] = hyperparameter_defaults(registry.get(strategy))
+        except KeyError:
+            return {}
+    return _DEFAULTS[strategy]
 
 
 def _row(raw: Any, where: str) -> RowSpec:

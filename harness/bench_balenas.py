@@ -29,7 +29,7 @@ from strategies.oneshot_loop import OneShotLoop
 from strategies.registry import get
 from strategies.step_policies import first_order_gradient
 from spaces import get_space
-name, samples, steps, threads, channels, cells, size = sys.argv[1:8]
+name, samples, steps, threads, channels, cells, size, space_name = sys.argv[1:9]
 torch.set_num_threads(int(threads))
 kwargs = {"channels": int(channels), "cells_per_stage": int(cells), "image_size": int(size)}
 if name.startswith("balenas"):
@@ -37,7 +37,8 @@ if name.startswith("balenas"):
 strategy = get(name)(**kwargs)
 loop = OneShotLoop(strategy.settings, strategy.make_policy(), strategy.make_schedule())
 streams = Streams(0)  # single steps on random batches: a member without data
-member = loop.member(get_space("nb201"), streams, torch.device("cpu"), 10, 25000, strategy.make_distribution_for)
+space = get_space(space_name)
+member = loop.member(space, streams, torch.device("cpu"), 10, 25000, strategy.make_distribution_for)
 ctx = LoopContext(strategy.settings, 0, 1000, 100, streams)
 member.distribution.begin_epoch(ctx)
 g = torch.Generator().manual_seed(0)
@@ -58,13 +59,14 @@ print(json.dumps({"step_s": statistics.median(step_times), "arch_pass_s": statis
 """
 
 
-def _measure(name: str, samples: int, steps: int, threads: int, size: tuple[int, int, int]) -> dict[str, float]:
-    argv = [sys.executable, "-c", _STEP, name, str(samples), str(steps), str(threads), *map(str, size)]
+def _measure(name: str, samples: int, steps: int, threads: int, size: tuple[int, int, int],
+             space_name: str) -> dict[str, float]:
+    argv = [sys.executable, "-c", _STEP, name, str(samples), str(steps), str(threads), *map(str, size), space_name]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_benchmark(order: int = 1, steps: int = 3, threads: int = 2, rounds: int = 2, channels: int = 16,
+def run_benchmark(space_name: str, order: int = 1, steps: int = 3, threads: int = 2, rounds: int = 2, channels: int = 16,
                   cells_per_stage: int = 5, image_size: int = 32, max_samples: int = 4) -> str:
     darts, balenas = ("darts_v1", "balenas_v1") if order == 1 else ("darts_v2", "balenas_v2")
     variants = [(darts, 1)] + [(balenas, m) for m in range(1, max_samples + 1)]
@@ -72,13 +74,13 @@ def run_benchmark(order: int = 1, steps: int = 3, threads: int = 2, rounds: int 
     runs: dict[tuple[str, int], list[dict[str, float]]] = {v: [] for v in variants}
     for _ in range(rounds):
         for name, m in variants:
-            runs[(name, m)].append(_measure(name, m, steps, threads, size))
+            runs[(name, m)].append(_measure(name, m, steps, threads, size, space_name))
     best = {v: {"step_s": min(r["step_s"] for r in rs), "arch_pass_s": min(r["arch_pass_s"] for r in rs),
                 "rss_mb": min(r["rss_mb"] for r in rs)} for v, rs in runs.items()}
     base = best[(darts, 1)]
     # second order: one extra sample costs one unrolled gradient (about 4 passes), first order one pass
     per_sample = base["arch_pass_s"] * (1 if order == 1 else 4)
-    lines = [f"{'DARTS' if order == 1 else 'DARTS (2nd)'} vs BaLeNAS step, NB201 supernet C={channels} N={cells_per_stage}, "
+    lines = [f"{'DARTS' if order == 1 else 'DARTS (2nd)'} vs BaLeNAS step, {space_name} supernet C={channels} N={cells_per_stage}, "
              f"batch 64, {image_size}x{image_size}, {threads} threads (best of {rounds} alternating runs, median of {steps} steps)",
              f"  {darts:<12} M=1: {base['step_s']:6.2f} s/step, one arch-gradient pass {base['arch_pass_s']:.2f} s, "
              f"peak {base['rss_mb']:6.0f} MB"]

@@ -1,12 +1,13 @@
 """``nas-harness bench synflow``: synflow throughput, fast scorer vs the per-cell reference.
 
-Both score the same seeded sample of cells in this run. The reference does what the
+Generic over a space with a whole-space index (:class:`spaces.base.ProxyIndex`: its cells, its
+scoring network and its scoring key). Both score the same seeded sample of cells in this run. The reference does what the
 reference code does for every cell: build the network (all ops, seeded default init),
 deep-copy it, strip BN, take |.|, cast to float64, forward and backward, with torch's
 intra-op threads on both cores. The fast path keeps one float64 |.| copy per process,
-switches its arch per cell, skips dead edges (``pruned``) and runs one process per core.
+switches its arch per cell, skips dead edges (the index's ``scoring_key``) and runs one process per core.
 Scores must agree to 1e-9 relative; the whole-space time is estimated from the measured rate
-and the number of distinct pruned cells (and printed as measured when the cache recorded it).
+and the number of distinct scoring keys (and printed as measured when the cache recorded it).
 """
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ import time
 import numpy as np
 
 
-def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) -> str:
+def run_benchmark(space_name: str, n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) -> str:
     import joblib
     import torch
 
-    from spaces.nb201.canonical import pruned
-    from spaces.nb201.capabilities import NB201ProxyIndex
-    from spaces.nb201.codec import all_archs
+    from spaces import get_space
+    from spaces.base import ProxyIndex, require
     from strategies.proxies.cache import cache_meta, sample_indices, score_chunk
     from strategies.proxies.scoring import ScoringSetup, reference_score
 
-    index = NB201ProxyIndex()
+    space = get_space(space_name)
+    index = require(space, ProxyIndex)
+    if dataset not in space.datasets:
+        raise ValueError(f"--dataset {dataset!r} is not a dataset of the {space.name} space; choose from "
+                         f"{', '.join(space.datasets)}")
     setup = ScoringSetup("synflow", dataset)
     lex = sample_indices(n_cells, index, seed=12345).tolist()
     archs = [index.arch_of(i) for i in lex]
@@ -51,21 +55,21 @@ def run_benchmark(n_cells: int = 60, dataset: str = "cifar10", n_jobs: int = 2) 
     ref = np.asarray(reference)
     rel = np.abs(fast - ref) / np.maximum(np.abs(ref), 1e-300)
     ref_rate, fast_rate = n_cells / reference_s, n_cells / fast_s
-    distinct = len({pruned(a) for a in all_archs()})
+    distinct = len({index.scoring_key(index.arch_of(i)) for i in range(index.size)})
     meta = cache_meta(setup, index)
     meta_line = ""
-    if meta.get("n_scored") == 15625 and meta.get("last_run_cells") == distinct:
+    if meta.get("n_scored") == index.size and meta.get("last_run_cells") == distinct:
         meta_line = (f"measured: `nas-harness proxies score --all` scored the whole space in "
                      f"{meta['last_run_seconds'] / 60:.1f} min ({distinct} distinct cells)")
     lines = [
-        f"synflow on {dataset}: {n_cells} cells, same seeded sample for both, same process",
+        f"synflow on {space.name}, {dataset}: {n_cells} cells, same seeded sample for both, same process",
         f"  reference (build + deepcopy + abs + float64 + fwd/bwd per cell, {os.cpu_count()} threads): {ref_rate:8.1f} cells/s",
         f"  fast scorer ({n_jobs} processes, shared |.| copy, pruned dead edges):              {fast_rate:8.1f} cells/s",
         f"  ratio fast / reference: {fast_rate / ref_rate:.1f}x   (target >= 4x: {'met' if fast_rate / ref_rate >= 4 else 'MISSED'})",
         f"  max relative difference of the scores: {rel.max():.2e}   (target <= 1e-9: {'met' if rel.max() <= 1e-9 else 'MISSED'})",
-        f"  whole space: {distinct} distinct pruned cells of 15,625 -> about {distinct / fast_rate / 60:.1f} min at this rate "
-        f"(target < 4 min: {'met' if distinct / fast_rate < 240 else 'MISSED'}); the reference would need "
-        f"{15625 / ref_rate / 60:.0f} min",
+        f"  whole space: {distinct} distinct pruned cells of {index.size:,} -> about {distinct / fast_rate / 60:.1f} min "
+        f"at this rate (target < 4 min: {'met' if distinct / fast_rate < 240 else 'MISSED'}); the reference would need "
+        f"{index.size / ref_rate / 60:.0f} min",
     ]
     if meta_line:
         lines.append("  " + meta_line)

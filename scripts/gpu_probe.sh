@@ -11,7 +11,7 @@ for d in .carry/whl .whl; do if ls $d/*.whl >/dev/null 2>&1; then
 fi; done
 for part in "${@:-bench e2e concurrency}"; do for p in $part; do case $p in
 bench)
-  timeout 400 python3 -m harness.cli bench supernet --device cuda --steps 30 --compile ${BENCH_VARIANTS:+--variants $BENCH_VARIANTS} \
+  timeout 400 python3 -m harness.cli bench cuda --space nb201 --target-ms 15 --steps 30 --compile ${BENCH_VARIANTS:+--variants $BENCH_VARIANTS} \
     2>&1 | grep -v Warning | tee "$OUT/bench_supernet.txt" ;;
 e2e)
   cat > /tmp/gpu_smoke.toml <<TOML
@@ -36,5 +36,5 @@ TOML
     find /tmp/res_$graphs -name "*.json" -exec cp {} "$OUT/e2e_graphs$graphs.json" \;
   done ;;
 concurrency)
-  timeout 170 python3 -m harness.cli bench concurrency --searches 1,2,4,8 --seconds 10 2>&1 | tee "$OUT/concurrency.txt" ;;
+  timeout 170 python3 -m harness.cli bench concurrency --space nb201 --searches 1,2,4,8 --seconds 10 2>&1 | tee "$OUT/concurrency.txt" ;;
 esac; done; done

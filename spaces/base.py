@@ -27,11 +27,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from spaces.capabilities import (C, Capability, CudaGraphCapture, DenseEdgeRows, MissingCapability, PartialChannels,
+from spaces.capabilities import (AuthorsSupernet, C, Capability, CudaGraphCapture, DenseEdgeRows, MissingCapability, PartialChannels,
                                  ProxyIndex, ProxyNetworks, SwitchScores, SwitchWalks, capability_type, describe_missing,
                                  missing, require)
 
-__all__ = ["Benchmark", "C", "Capability", "CudaGraphCapture", "DataImporter", "DenseEdgeRows", "FlagSealed",
+__all__ = ["AuthorsSupernet", "Benchmark", "C", "Capability", "CudaGraphCapture", "DataImporter", "DenseEdgeRows", "FlagSealed",
            "MissingCapability", "PartialChannels", "ProxiesUnavailable", "ProxyIndex", "ProxyNetworks", "SearchSpace",
            "SwitchScores", "SwitchWalks", "capability_type", "describe_missing", "missing", "require"]
 
@@ -231,6 +231,11 @@ class SearchSpace(abc.ABC):
 
     def data_importers(self) -> tuple[DataImporter, ...]:
         """What ``nas-harness data import`` can build for this space (none by default)."""
+        return ()
+
+    def bench_commands(self) -> tuple[Any, ...]:
+        """The ``nas-harness bench`` subcommands this space contributes (:class:`spaces.bench.BenchCommand`):
+        speed benchmarks of its own components against references particular to them (none by default)."""
         return ()
 
     def data_status(self, data_dir: str | None = None) -> list[str]:

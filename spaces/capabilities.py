@@ -158,6 +158,32 @@ class PartialChannels(Capability):
         """The channel widths of the supernet's stages (``k`` must divide each)."""
 
 
+class AuthorsSupernet(Capability):
+    """The space authors' published supernet, used as published: the reference the speed
+    benchmarks (``nas-harness bench``) time the harness's own supernet against. Optional twice
+    over: a space need not have one, and its package need not be installed."""
+
+    description = "the space authors' published supernet (a speed reference for the benchmarks)"
+    #: the importable package that holds it (what ``pip`` installs)
+    package: ClassVar[str]
+    #: how the benchmarks name it in their reports
+    label: ClassVar[str]
+    #: how to install the package, printed when it is missing
+    install: ClassVar[str]
+
+    def available(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(self.package) is not None
+
+    @abc.abstractmethod
+    def build(self, num_classes: int, channels: int, cells_per_stage: int,
+              device: Any = "cpu") -> tuple[Any, list[Any], list[Any]]:
+        """``(forward, weights, alphas)`` on ``device``: ``forward(x)`` returns the logits of the
+        authors' network with its own architecture parameters ``alphas``; ``weights`` are its
+        network weights. Seeded from torch's global generator, as the authors' code is."""
+
+
 class MissingCapability(ValueError):
     """A strategy asked a space for a capability it does not provide (the config check catches
     this before a run; this is the error of a loop driven by hand)."""

@@ -97,14 +97,11 @@ def test_the_import_graph_has_no_cycle():
 #: modules outside spaces/<x>/ allowed to name a space, and why
 NAMES_A_SPACE = {
     "harness/config.py": "DEFAULT_SPACE, the space of a config that names none",
-    "harness/bench_commands.py": "the benchmarks' commands: each measures one space's components",
 }
 
 
 def _names_a_space(path: Path) -> bool:
-    relative = path.relative_to(ROOT).as_posix()
-    # benchmark programs measure a named space's components against references particular to them
-    return relative in NAMES_A_SPACE or (relative.startswith("harness/bench_") and relative.endswith(".py"))
+    return path.relative_to(ROOT).as_posix() in NAMES_A_SPACE
 
 
 @pytest.mark.parametrize("package", ["strategies", "reports", "harness"])

@@ -114,6 +114,11 @@ class DartsSpace(SearchSpace):
         """Skip connections in the *normal* cell (of its 8 ops): the paper's Figure 2 for this space."""
         return sum(op == "skip_connect" for op, _ in arch.normal)
 
+    def bench_commands(self) -> tuple[Any, ...]:
+        from spaces.darts import bench_nb301, bench_supernet
+
+        return (bench_supernet.COMMAND, bench_nb301.COMMAND)
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         from nas_core.paths import DataNotFoundError
         from spaces.darts.nb301 import locate

@@ -17,7 +17,7 @@ Two implementations of the same function over the same parameters, chosen by ``i
   max pool + BN and one average pool + BN shared by those edges (a pool and a train-mode BN
   without affine parameters give the same output for the same input); ``none`` is skipped
   (its output is zero, and so is its weight's gradient). Same outputs and gradients, fewer
-  kernels; ``harness/bench_darts.py`` measures the ratio.
+  kernels; ``nas-harness bench darts`` (:mod:`spaces.darts.bench_supernet`) measures the ratio.
 * ``grouped``: ``fast``, plus every op of all m edges leaving a source node computed in one
   call per layer: the source's ReLU output is repeated m times along the channels, the
   depthwise convolutions of the m edges run as one depthwise convolution over m*C channels,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ContextManager, Iterator
 
-from spaces.capabilities import (Capability, CudaGraphCapture, DenseEdgeRows, PartialChannels, ProxyIndex, ProxyNetworks,
+from spaces.capabilities import (AuthorsSupernet, Capability, CudaGraphCapture, DenseEdgeRows, PartialChannels, ProxyIndex, ProxyNetworks,
                                  SwitchScores, SwitchWalks)
 from spaces.nb201 import codec
 
@@ -121,6 +121,23 @@ class NB201PartialChannels(PartialChannels):
         return (channels, 2 * channels, 4 * channels)
 
 
+class XautodlSupernet(AuthorsSupernet):
+    """``TinyNetworkDarts`` of xautodl 1.0.0 (the NB201 authors' AutoDL-Projects), as published:
+    the DARTS supernet of the NB201 search protocol, no affine BN, running statistics tracked off."""
+
+    package = "xautodl"
+    label = "NB201 authors' supernet (xautodl)"
+    install = "pip install --no-deps xautodl==1.0.0"
+
+    def build(self, num_classes: int, channels: int, cells_per_stage: int,
+              device: Any = "cpu") -> tuple[Any, list[Any], list[Any]]:
+        from xautodl.models.cell_operations import NAS_BENCH_201
+        from xautodl.models.cell_searchs import TinyNetworkDarts
+
+        model = TinyNetworkDarts(channels, cells_per_stage, 4, num_classes, NAS_BENCH_201, False, False).to(device)
+        return (lambda x: model(x)[1]), model.get_weights(), model.get_alphas()
+
+
 def nb201_capabilities() -> tuple[Capability, ...]:
     return (NB201SwitchWalks(), NB201Graphs(), NB201ProxyIndex(), NB201PartialChannels(), DenseEdgeRows(),
-            ProxyNetworks())
+            ProxyNetworks(), XautodlSupernet())

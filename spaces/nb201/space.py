@@ -118,6 +118,11 @@ class NB201Space(SearchSpace):
 
         return (NB201TableImport(),)
 
+    def bench_commands(self) -> tuple[Any, ...]:
+        from spaces.nb201 import bench_supernet, bench_table
+
+        return (bench_table.COMMAND, bench_supernet.COMMAND)
+
     def data_status(self, data_dir: str | None = None) -> list[str]:
         from nas_core.paths import DataNotFoundError, resolve_data_dir
         from spaces.nb201.importers import MAIN_CSV

@@ -13,15 +13,18 @@ supernet instead (C = 8, 5 cells, 8x8, batch 32).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from spaces.bench import BenchCommand
+
 _STEP = """
 import json, sys
 import torch
-from harness.bench_step import time_search_steps
+from spaces.bench import time_search_steps
 from spaces.darts.supernet import DartsSupernet
 impl, steps, threads, channels, layers, size, batch = sys.argv[1], *map(int, sys.argv[2:8])
 torch.set_num_threads(threads)
@@ -39,7 +42,7 @@ PRESETS = {"paper": (16, 8, 32, 64), "cpu": (8, 5, 8, 32)}
 
 def _measure(impl: str, steps: int, threads: int, shape: tuple[int, int, int, int]) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", _STEP, impl, str(steps), str(threads), *map(str, shape)],
-                         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -62,3 +65,19 @@ def run_benchmark(steps: int = 2, threads: int = 2, rounds: int = 2, preset: str
         f"{plain['step_s'] / grouped['step_s']:.2f}x; peak memory / plain: fast {fast['rss_mb'] / plain['rss_mb']:.2f}, "
         f"grouped {grouped['rss_mb'] / plain['rss_mb']:.2f}",
     ])
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating plain/fast/grouped runs; the best of each is kept")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="paper",
+                        help="paper: 8 cells, C=16, batch 64, 32x32 (default); cpu: the CPU preset's supernet")
+
+
+def _run(args: argparse.Namespace) -> str:
+    return run_benchmark(args.steps, args.threads, args.rounds, args.preset)
+
+
+COMMAND = BenchCommand("darts", "one DARTS search step on the DARTS-space supernet: fast and grouped vs the per-op "
+                       "reference", _arguments, _run)

@@ -8,33 +8,33 @@ a step is a weight step (SGD) on a train batch then an alpha step (Adam) on a va
 exactly as the DARTS strategy runs it. Each subprocess reports the median of its timed steps
 (after one warm-up step); plain and fast alternate for a few rounds and the best of each is
 kept, so a burst of load from elsewhere does not decide the ratio. Reference figure (reported, not measured here): the NB201 authors' DARTS
-supernet took 3.5-3.8 s per such step on this kind of 2-core machine (``--device cuda``: see
-:mod:`harness.bench_cuda`).
+supernet took 3.5-3.8 s per such step on this kind of 2-core machine (on a GPU: ``nas-harness
+bench cuda``, :mod:`harness.bench_cuda`).
 """
 from __future__ import annotations
 
-import importlib.util
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from spaces.bench import BenchCommand
+
 _STEP = """
 import json, sys
 import torch
-from harness.bench_step import time_search_steps
+from spaces.bench import time_search_steps
+from spaces.nb201.capabilities import XautodlSupernet
 from spaces.nb201.supernet import Supernet
 impl, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
 if impl == "xautodl":
-    from xautodl.models.cell_operations import NAS_BENCH_201
-    from xautodl.models.cell_searchs import TinyNetworkDarts
     torch.manual_seed(0)
-    model = TinyNetworkDarts(16, 5, 4, 10, NAS_BENCH_201, False, False)
-    alpha = model.arch_parameters
-    net = lambda x, w: model(x)[1]
-    params = model.get_weights()
+    forward, params, alphas = XautodlSupernet().build(10, 16, 5)
+    alpha = alphas[0]  # TinyNetworkDarts has one: its arch_parameters
+    net = lambda x, w: forward(x)
 else:
     model = Supernet(10, 16, 5, impl.split("-")[0], generator=0)
     alpha = (1e-3 * torch.randn(6, 5, generator=g)).requires_grad_()
@@ -50,14 +50,17 @@ print(json.dumps(time_search_steps(net, alpha, params, (x, y, vx, vy), steps, 5e
 
 def _measure(impl: str, steps: int, threads: int) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", _STEP, impl, str(steps), str(threads)], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent)
+                         check=True, cwd=Path(__file__).resolve().parents[2])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_benchmark(steps: int = 3, threads: int = 2, rounds: int = 2) -> str:
     """Alternate the implementations' subprocesses ``rounds`` times and keep each one's best
     median: on a shared machine the minimum is the estimate least disturbed by other load."""
-    impls = ["plain", "fast", "fast-cl"] + (["xautodl"] if importlib.util.find_spec("xautodl") else [])
+    from spaces.nb201.capabilities import XautodlSupernet
+
+    authors = XautodlSupernet()
+    impls = ["plain", "fast", "fast-cl"] + (["xautodl"] if authors.available() else [])
     runs: dict[str, list[dict[str, float]]] = {impl: [] for impl in impls}
     for _ in range(rounds):
         for impl in runs:
@@ -88,8 +91,23 @@ def run_benchmark(steps: int = 3, threads: int = 2, rounds: int = 2) -> str:
                   f"{floor:.2f} s = {floor / xa['step_s']:.2f} of xautodl's step (a floor for the same float32 "
                   "convolutions)"]
     else:
-        lines.append("  xautodl not importable (`pip install --no-deps xautodl==1.0.0` adds the NB201 authors' supernet)")
+        lines.append(f"  xautodl not importable (`{authors.install}` adds the NB201 authors' supernet)")
     lines.append(f"  speed-up fast vs plain {ratio:.2f}x (target >= 2x: {'met' if ratio >= 2 else 'MISSED'}); peak memory "
                  f"fast/plain {fast['rss_mb'] / plain['rss_mb']:.2f} (target <= 1: "
                  f"{'met' if fast['rss_mb'] <= plain['rss_mb'] else 'MISSED'})")
     return "\n".join(lines)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating plain/fast runs; the best of each is kept")
+
+
+def _run(args: argparse.Namespace) -> str:
+    return run_benchmark(args.steps, args.threads, args.rounds)
+
+
+COMMAND = BenchCommand("supernet", "one DARTS search step on the NB201 supernet, on the CPU: fast vs plain (and the "
+                       "NB201 authors' xautodl supernet when installed): time and peak memory; on a GPU: bench cuda",
+                       _arguments, _run)

@@ -6,9 +6,12 @@ once per genotype for the first ``reference`` of them. Target: 10,000 genotypes 
 """
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
+
+from spaces.bench import BenchCommand
 
 
 def run_benchmark(n: int = 10_000, reference: int = 300, data_dir: str | None = None) -> str:
@@ -34,3 +37,15 @@ def run_benchmark(n: int = 10_000, reference: int = 300, data_dir: str | None = 
         f"  one at a time:  {1e3 * single_s:.3f} ms per genotype (first {reference})",
         f"  speed-up {single_s / per_batch:.1f}x; max |difference| of the predictions {agree:.2e} %",
     ])
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n", type=int, default=10_000, help="genotypes predicted in one batch (default 10,000)")
+
+
+def _run(args: argparse.Namespace) -> str:
+    return run_benchmark(args.n, data_dir=args.data_dir)
+
+
+COMMAND = BenchCommand("nb301", "NAS-Bench-301 surrogate predictions/s: batched vs one at a time", _arguments, _run,
+                       data_dir=True)

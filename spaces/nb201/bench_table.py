@@ -8,6 +8,7 @@ not measured here, and are printed as such.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from spaces.bench import BenchCommand
 
 TARGETS = {"load_s": 0.5, "rss_mb": 200.0, "query_us": 20.0}
 
@@ -44,7 +47,7 @@ def _subprocess(code: str, arg: str, repeats: int = 3) -> dict[str, float]:
     runs = []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parent.parent)
+                             cwd=Path(__file__).resolve().parents[2])
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {k: min(r[k] for r in runs) for k in runs[0]}
 
@@ -111,3 +114,11 @@ def format_report(result: dict[str, Any]) -> str:
         "Peak memory includes the Python interpreter and NumPy/pandas themselves.",
     ]
     return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> str:
+    return format_report(run_benchmark(args.data_dir))
+
+
+COMMAND = BenchCommand("table", "load time, memory and query latency of the compact NB201 table vs pandas on the CSV",
+                       lambda parser: None, _run, data_dir=True)

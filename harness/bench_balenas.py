@@ -37,8 +37,7 @@ if name.startswith("balenas"):
 strategy = get(name)(**kwargs)
 loop = OneShotLoop(strategy.settings, strategy.make_policy(), strategy.make_schedule())
 streams = Streams(0)  # single steps on random batches: a member without data
-space = get_space(space_name)
-member = loop.member(space, streams, torch.device("cpu"), 10, 25000, strategy.make_distribution_for)
+member = loop.member(get_space(space_name), streams, torch.device("cpu"), 10, 25000, strategy.make_distribution_for)
 ctx = LoopContext(strategy.settings, 0, 1000, 100, streams)
 member.distribution.begin_epoch(ctx)
 g = torch.Generator().manual_seed(0)

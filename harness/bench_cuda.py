@@ -262,11 +262,10 @@ def run_benchmark(space: SearchSpace, steps: int = 30, device_name: str = "cuda"
              *equality_check(device, space, shape)]
     variants = [v for v in ALL_VARIANTS if "compile" not in v or compile_cells]
     authors = space.capability(AuthorsSupernet)
-    if authors is None:
+    if authors is None or not authors.available():
         variants.remove("authors")
-    elif not authors.available():
-        variants.remove("authors")
-        lines.append(f"  ({authors.package} not importable: `{authors.install}` adds the {authors.label})")
+        if authors is not None:
+            lines.append(f"  ({authors.package} not importable: `{authors.install}` adds the {authors.label})")
     if only:
         variants = [v for v in ALL_VARIANTS if v in only]
     results: dict[str, dict[str, Any]] = {}
